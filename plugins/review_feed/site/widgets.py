@@ -1,0 +1,454 @@
+"""Embeddable widgets: HTML fragment, iframe page, JSON document, JS loader.
+
+Public API (stable; the site generator and the theme call these):
+
+    write_widgets(output_path, data, settings, *, env=None, lang="en",
+                  siteurl="", brand_name="") -> list[Path]
+        Writes every widget file under `output_path / settings.widget_dir`:
+        `products/<slug>.html|.json|-frame.html`, `brand.html|.json|-frame.html`
+        and the loader `review-feed.js`. Call once per build, after the data
+        is built (e.g. from the generator's `generate_output`). `siteurl` is
+        Pelican's SITEURL: links in files are absolute when it is set, else
+        relative to each file (fine for the iframe and the loader; an SSI
+        include needs SITEURL set, as in publishconf.py).
+
+    render_fragment(data, settings, *, ref=None, env=None, lang="en",
+                    link_base="", brand_name="") -> markupsafe.Markup
+        The self-contained fragment (scoped <style>, no script) for product
+        `ref`, or the brand when `ref` is None; for a Jinja global such as
+        `{{ review_widget(page.product_ref) }}`. `link_base` is prefixed with
+        "/" to the site-relative URL of the full reviews page (pass the page's
+        SITEURL). Raises KeyError for an unknown ref.
+
+    widget_document(data, settings, *, ref=None, lang="en", url="",
+                    brand_name="") -> dict
+        The public JSON document (format: docs/readme/widgets.md).
+
+    embed_snippets(settings, siteurl, *, ref=None, name=None, lang="en") -> dict[str, str]
+        Copy-paste snippets {"ssi", "iframe", "loader", "json"} for a product
+        or the brand, e.g. to show on a product page.
+
+    WIDGET_HEIGHT: the widget's fixed height in CSS pixels (the box the host
+        reserves; the review list scrolls inside it, so nothing ever shifts).
+
+`env` may be Pelican's template environment: the widget templates are looked
+up in the theme first (`review_feed/widget.html`, `review_feed/widget-frame.html`),
+then in this package, and are always rendered with autoescape on. Feed text
+is only ever passed as template variables, never compiled as a template.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import posixpath
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from ..model import Review
+from ..settings import Settings
+from .data import Aggregate, ReviewData
+from .slugs import product_slug
+
+log = logging.getLogger("review_feed.widgets")
+
+WIDGET_HEIGHT = 440
+FORMAT_VERSION = 1
+LOADER_NAME = "review-feed.js"
+FRAGMENT_TEMPLATE = "review_feed/widget.html"
+FRAME_TEMPLATE = "review_feed/widget-frame.html"
+
+# Strings the widget shows. Kept here (not in the site's catalog) because the
+# widget must render with any theme and for shops that only use its files.
+_STRINGS: dict[str, dict[str, str]] = {
+    "en": {
+        "heading": "Customer reviews",
+        "label": "Customer reviews: {name}",
+        "out_of": "{avg} out of 5",
+        "summary_one": "{avg} out of 5, 1 review",
+        "summary": "{avg} out of 5, {n} reviews",
+        "star_one": "1 star",
+        "stars": "{n} stars",
+        "distribution": "Ratings by stars",
+        "latest": "Latest reviews",
+        "all_one": "See the review",
+        "all": "See all {n} reviews",
+        "none": "No reviews yet",
+        "none_long": "No reviews yet.",
+        "note": "Newest first",
+        "reply_merchant": "Reply from {brand}",
+        "reply_merchant_anon": "Reply from the merchant",
+        "reply_moderator": "Moderator",
+        "reply_customer": "Customer's answer",
+        "reply_other": "Reply ({origin})",
+        "fallback": "Read the customer reviews of {name}",
+    },
+    "fr": {
+        "heading": "Avis clients",
+        "label": "Avis clients : {name}",
+        "out_of": "{avg} sur 5",
+        "summary_one": "{avg} sur 5, 1 avis",
+        "summary": "{avg} sur 5, {n} avis",
+        "star_one": "1 étoile",
+        "stars": "{n} étoiles",
+        "distribution": "Répartition des notes",
+        "latest": "Derniers avis",
+        "all_one": "Voir l’avis",
+        "all": "Voir les {n} avis",
+        "none": "Pas encore d’avis",
+        "none_long": "Pas encore d’avis.",
+        "note": "Les plus récents d’abord",
+        "reply_merchant": "Réponse de {brand}",
+        "reply_merchant_anon": "Réponse du marchand",
+        "reply_moderator": "Modérateur",
+        "reply_customer": "Réponse du client",
+        "reply_other": "Réponse ({origin})",
+        "fallback": "Lire les avis clients sur {name}",
+    },
+}
+_MONTHS = {
+    "en": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(),
+    "fr": "janv. févr. mars avr. mai juin juil. août sept. oct. nov. déc.".split(),
+}
+_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
+
+
+def _lang(lang: str | None) -> str:
+    code = (lang or "en").split("-")[0].split("_")[0].lower()
+    return code if code in _STRINGS else "en"
+
+
+def _number(value: float, lang: str, digits: int = 1) -> str:
+    s = f"{value:.{digits}f}"
+    return s.replace(".", ",") if lang == "fr" else s
+
+
+def format_date(iso: str | None, lang: str) -> str:
+    """The calendar date as written (no time-zone conversion): "Nov 21, 2026" / "21 nov. 2026"."""
+    m = _DATE.match(iso or "")
+    if not m:
+        return ""
+    y, mo, d = int(m[1]), int(m[2]), int(m[3])
+    if not 1 <= mo <= 12:
+        return iso or ""
+    month = _MONTHS[lang][mo - 1]
+    return f"{d} {month} {y}" if lang == "fr" else f"{month} {d}, {y}"
+
+
+# --- paths -------------------------------------------------------------------
+
+
+def _rel(path: str) -> str:
+    return path.lstrip("/")
+
+
+def widget_files(settings: Settings, ref: str | None = None) -> dict[str, str]:
+    """Output-relative paths of one widget's files: keys "html", "json", "frame"."""
+    d = _rel(settings.widget_dir).rstrip("/")
+    stem = f"{d}/products/{product_slug(ref)}" if ref is not None else f"{d}/brand"
+    return {"html": f"{stem}.html", "json": f"{stem}.json", "frame": f"{stem}-frame.html"}
+
+
+def loader_file(settings: Settings) -> str:
+    return f"{_rel(settings.widget_dir).rstrip('/')}/{LOADER_NAME}"
+
+
+def page_url(settings: Settings, ref: str | None) -> str:
+    """Site-relative URL of the full reviews page (brand or product)."""
+    if ref is None:
+        return settings.brand_url
+    return settings.product_url.format(slug=product_slug(ref))
+
+
+def _join(base: str, url: str) -> str:
+    return f"{base.rstrip('/')}/{url}" if base else url
+
+
+def _relative_to(target: str, from_file: str) -> str:
+    """`target` (site-relative URL) as seen from the output file `from_file`."""
+    rel = posixpath.relpath(target or ".", posixpath.dirname(from_file) or ".")
+    if target.endswith("/") and not rel.endswith("/"):
+        rel += "/"
+    return "./" if rel in (".", "./") else rel
+
+
+# --- the view model ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Subject:
+    ref: str | None
+    name: str
+    reviews: list[Review]
+    aggregate: Aggregate
+
+
+def _subject(data: ReviewData, ref: str | None, brand_name: str) -> _Subject:
+    if ref is None:
+        return _Subject(None, brand_name, data.brand, data.brand_aggregate)
+    p = data.products[ref]
+    return _Subject(ref, p.name, p.reviews, p.aggregate)
+
+
+def _reply_label(origin: str, t: dict[str, str], brand: str) -> str:
+    if origin == "merchant":
+        return t["reply_merchant"].format(brand=brand) if brand else t["reply_merchant_anon"]
+    if origin in ("moderator", "customer"):
+        return t[f"reply_{origin}"]
+    return t["reply_other"].format(origin=origin)
+
+
+def widget_view(
+    data: ReviewData,
+    settings: Settings,
+    *,
+    ref: str | None = None,
+    lang: str = "en",
+    url: str = "",
+    brand_name: str = "",
+) -> dict[str, Any]:
+    """Everything the widget templates show, as plain values (feed text unescaped)."""
+    lang = _lang(lang)
+    t = _STRINGS[lang]
+    s = _subject(data, ref, brand_name)
+    agg = s.aggregate
+    n = agg.count
+    avg = agg.average or 0.0
+    avg_text = _number(avg, lang)
+    dist = []
+    for stars, count in agg.distribution:
+        dist.append(
+            {
+                "stars": stars,
+                "count": count,
+                "percent": round(100 * count / n) if n else 0,
+                "label": t["star_one"] if stars == 1 else t["stars"].format(n=stars),
+            }
+        )
+    reviews = []
+    for r in s.reviews[: settings.widget_count]:
+        reviews.append(
+            {
+                "rating": r.rating,
+                "rating_label": t["out_of"].format(
+                    avg=_number(r.rating, lang, 0 if r.rating == int(r.rating) else 1)
+                ),
+                "author": r.author,
+                "date": r.date,
+                "date_text": format_date(r.date, lang),
+                "text": r.text,
+                "replies": [
+                    {
+                        "label": _reply_label(p.origin, t, brand_name),
+                        "date": p.date or "",
+                        "date_text": format_date(p.date, lang),
+                        "text": p.text,
+                    }
+                    for p in r.replies
+                ],
+            }
+        )
+    name = s.name or brand_name
+    return {
+        "lang": lang,
+        "t": t,
+        "title": t["label"].format(name=name) if name else t["heading"],
+        "name": name,
+        "count": n,
+        "average": avg,
+        "average_short": avg_text,
+        "rating_label": t["out_of"].format(avg=avg_text),
+        "summary": (t["summary_one"] if n == 1 else t["summary"]).format(avg=avg_text, n=n),
+        "distribution": dist,
+        "reviews": reviews,
+        "url": url,
+        "all_label": t["all_one"] if n == 1 else t["all"].format(n=n),
+    }
+
+
+# --- rendering ---------------------------------------------------------------
+
+
+@cache
+def _asset(name: str) -> str:
+    return (resources.files("review_feed.site") / "widget_assets" / name).read_text("utf-8")
+
+
+@cache
+def widget_css() -> str:
+    """The widget's stylesheet, comments and line breaks removed."""
+    css = re.sub(r"/\*.*?\*/", "", _asset("widget.css"), flags=re.S)
+    return re.sub(r"\s*\n\s*", "", css).strip()
+
+
+@cache
+def loader_js() -> str:
+    """The loader as published: full-line // comments and indentation removed."""
+    lines = (line.strip() for line in _asset(LOADER_NAME).splitlines())
+    return "\n".join(line for line in lines if line and not line.startswith("//")) + "\n"
+
+
+_PACKAGE_LOADER = jinja2.PackageLoader("review_feed.site", "templates")
+
+
+def widget_env(env: jinja2.Environment | None = None) -> jinja2.Environment:
+    """An autoescaping environment finding the widget templates (theme first, then ours)."""
+    if env is None:
+        return jinja2.Environment(
+            loader=_PACKAGE_LOADER,
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+    loaders = [env.loader] if env.loader is not None else []
+    return env.overlay(loader=jinja2.ChoiceLoader([*loaders, _PACKAGE_LOADER]), autoescape=True)
+
+
+def _render(env: jinja2.Environment, template: str, view: dict[str, Any], target: str) -> str:
+    return env.get_template(template).render(w=view, css=Markup(widget_css()), target=target)
+
+
+def render_fragment(
+    data: ReviewData,
+    settings: Settings,
+    *,
+    ref: str | None = None,
+    env: jinja2.Environment | None = None,
+    lang: str = "en",
+    link_base: str = "",
+    brand_name: str = "",
+) -> Markup:
+    url = _join(link_base, page_url(settings, ref))
+    view = widget_view(data, settings, ref=ref, lang=lang, url=url, brand_name=brand_name)
+    return Markup(_render(widget_env(env), FRAGMENT_TEMPLATE, view, ""))
+
+
+def widget_document(
+    data: ReviewData,
+    settings: Settings,
+    *,
+    ref: str | None = None,
+    lang: str = "en",
+    url: str = "",
+    brand_name: str = "",
+) -> dict[str, Any]:
+    """The public JSON document (version 1); field by field in docs/readme/widgets.md."""
+    s = _subject(data, ref, brand_name)
+    agg = s.aggregate
+    return {
+        "version": FORMAT_VERSION,
+        "kind": "brand" if ref is None else "product",
+        "lang": _lang(lang),
+        "brand": brand_name or None,
+        "product": None if ref is None else {"ref": ref, "name": s.name, "slug": product_slug(ref)},
+        "url": url,
+        "aggregate": {
+            "count": agg.count,
+            "average": agg.average,
+            "average_text": agg.average_text or None,
+            "best": 5,
+            "worst": 1,
+        },
+        "distribution": [{"stars": st, "count": c} for st, c in agg.distribution],
+        "reviews": [
+            {
+                "id": r.id,
+                "rating": r.rating,
+                "author": r.author,
+                "date": r.date,
+                "order_date": r.order_date,
+                "text": r.text,
+                "replies": [p.to_record() for p in r.replies],
+            }
+            for r in s.reviews[: settings.widget_count]
+        ],
+    }
+
+
+def _dump_json(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def write_widgets(
+    output_path: Path | str,
+    data: ReviewData,
+    settings: Settings,
+    *,
+    env: jinja2.Environment | None = None,
+    lang: str = "en",
+    siteurl: str = "",
+    brand_name: str = "",
+) -> list[Path]:
+    """Write every widget file and the loader under output_path; return the paths written."""
+    out = Path(output_path)
+    wenv = widget_env(env)
+    written: list[Path] = []
+
+    def put(rel: str, text: str) -> None:
+        path = out / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+
+    for ref in [None, *data.products]:
+        files = widget_files(settings, ref)
+        target = page_url(settings, ref)
+        for kind, rel in files.items():
+            url = _join(siteurl, target) if siteurl else _relative_to(target, rel)
+            if kind == "json":
+                doc = widget_document(
+                    data, settings, ref=ref, lang=lang, url=url, brand_name=brand_name
+                )
+                put(rel, _dump_json(doc))
+                continue
+            view = widget_view(data, settings, ref=ref, lang=lang, url=url, brand_name=brand_name)
+            tpl = FRAME_TEMPLATE if kind == "frame" else FRAGMENT_TEMPLATE
+            put(rel, _render(wenv, tpl, view, "_top" if kind == "frame" else ""))
+    put(loader_file(settings), loader_js())
+    log.info("[review-feed] wrote %d widget files under %s", len(written), settings.widget_dir)
+    return written
+
+
+# --- snippets ----------------------------------------------------------------
+
+
+def embed_snippets(
+    settings: Settings,
+    siteurl: str,
+    *,
+    ref: str | None = None,
+    name: str | None = None,
+    lang: str = "en",
+) -> dict[str, str]:
+    """Copy-paste snippets for the four embed forms, with absolute URLs under siteurl."""
+    from markupsafe import escape
+
+    t = _STRINGS[_lang(lang)]
+    files = widget_files(settings, ref)
+    site = siteurl.rstrip("/")
+    full = escape(f"{site}/{page_url(settings, ref)}")
+    label = escape(t["fallback"].format(name=name or ref or t["heading"]))
+    attr = (
+        f'data-review-feed-product="{escape(ref)}"' if ref is not None else "data-review-feed-brand"
+    )
+    h = WIDGET_HEIGHT
+    return {
+        "ssi": f'<!--#include virtual="/{files["html"]}" -->',
+        "iframe": (
+            f'<iframe src="{escape(site)}/{files["frame"]}" title="{escape(t["heading"])}" '
+            f'width="100%" height="{h}" style="border:0;display:block" loading="lazy"></iframe>'
+        ),
+        "loader": (
+            f'<div {attr} style="min-height:{h}px"><a href="{full}">{label}</a></div>\n'
+            f'<script src="{escape(site)}/{loader_file(settings)}" async></script>'
+        ),
+        "json": f'fetch("{site}/{files["json"]}").then((r) => r.json())',
+    }
