@@ -1,0 +1,19 @@
+"""The committed JSON snapshot: apply feed actions, keep the ledger, read reviews back.
+
+Layout and guarantees: see `snapshot.py`, `layout.py` and docs/readme/snapshot.md.
+"""
+
+from .layout import DEFAULT_LAYOUT, Layout
+from .ledger import LedgerEntry
+from .snapshot import Changes, Snapshot, line_record, read_reviews, write_reviews
+
+__all__ = [
+    "DEFAULT_LAYOUT",
+    "Changes",
+    "Layout",
+    "LedgerEntry",
+    "Snapshot",
+    "line_record",
+    "read_reviews",
+    "write_reviews",
+]

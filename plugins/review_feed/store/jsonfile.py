@@ -1,0 +1,109 @@
+"""Canonical JSON bytes and crash-safe file replacement.
+
+Canonical means: orjson, sorted keys, UTF-8 unescaped, one item per line, a
+trailing newline. The same content always gives the same bytes, so `git diff`
+shows exactly the items that changed and an unchanged file is never rewritten.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ..errors import StoreError
+
+_SORT = orjson.OPT_SORT_KEYS
+TEMP_SUFFIX = ".tmp"
+
+
+def render_list(items: Iterable[Any]) -> bytes:
+    """A JSON array, one compact item per line: `[`, `{...},`, ..., `{...}`, `]`."""
+    lines = [orjson.dumps(item, option=_SORT) for item in items]
+    if not lines:
+        return b"[]\n"
+    return b"[\n" + b",\n".join(lines) + b"\n]\n"
+
+
+def render_map(mapping: dict[str, Any]) -> bytes:
+    """A JSON object, one `"key": value` per line, keys sorted."""
+    if not mapping:
+        return b"{}\n"
+    return orjson.dumps(mapping, option=_SORT | orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+
+
+def load(path: Path) -> Any:
+    """Parse one snapshot file; a damaged file is a StoreError naming it."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise StoreError(f"cannot read snapshot file {path}: {exc.strerror or exc}") from None
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise StoreError(
+            f"snapshot file {path} is not valid JSON ({exc}); restore it from git "
+            "(git checkout -- <file>) and run sync again"
+        ) from None
+
+
+def temp_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}{TEMP_SUFFIX}")
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def replace_if_changed(path: Path, data: bytes) -> bool:
+    """Write `data` to `path` atomically unless the file already holds exactly it.
+
+    Temp file in the same folder, fsync, rename, fsync the folder: a reader (or a
+    crash) sees the old bytes or the new bytes, never a mix.
+    """
+    try:
+        if path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    created = not path.parent.exists()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path(path)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            n = os.write(fd, view)
+            view = view[n:]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+    if created:
+        fsync_dir(path.parent.parent)
+    return True
+
+
+def remove(path: Path, stop: Path) -> None:
+    """Remove a file, then every folder above it left empty, up to (not including) `stop`."""
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return
+    parent = path.parent
+    fsync_dir(parent)
+    while parent != stop and stop in parent.parents:
+        try:
+            parent.rmdir()
+        except OSError:  # not empty
+            break
+        parent = parent.parent
+        fsync_dir(parent)
