@@ -1,0 +1,251 @@
+"""The nightly job: sync, then a publish build, then commit the snapshot if it changed.
+
+`invoke nightly` (and so the scheduled CI workflow) is a thin call into
+`run_nightly`. The order is what keeps a bad night harmless:
+
+1. sync: pull the new feed files and apply them to the snapshot. A sync that
+   fails (server unreachable, host key refused, a file rejected in strict
+   mode...) stops the night here: nothing is built, nothing is committed, and
+   the next night starts again from the last commit.
+2. build: one Pelican run with the publish settings, in a subprocess, with
+   the build-time sync switched off (the sync already ran, once).
+3. commit: the snapshot folder, and only it, if and only if `git status`
+   says it changed, with a message that says what the night brought.
+
+Only git and Pelican are run as subprocesses; secrets stay in the
+environment of this process and are never put on a command line.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ReviewFeedError
+from .settings import Settings
+
+logger = logging.getLogger("review_feed.nightly")
+
+
+class NightlyError(ReviewFeedError):
+    """The nightly job stopped; `str(exc)` says at which step and what to check."""
+
+    exit_code = 7
+
+
+@dataclass(frozen=True)
+class NightlyResult:
+    report: Any  # review_feed.sync.SyncReport
+    commit: str | None  # the new commit's id, None when the snapshot did not change
+    message: str | None  # the commit message, None when nothing was committed
+
+
+# --- what the night brought, from the SyncReport ---------------------------------------
+
+
+def _n(x: Any) -> int:
+    return len(x) if isinstance(x, (list, tuple, set, dict)) else int(x or 0)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def commit_message(report: Any) -> str:
+    """A commit message built from a SyncReport: subject line, then one line per file.
+
+    The subject says how many files were applied and how many reviews were
+    added, updated and removed, so `git log --oneline` reads as a diary of the
+    feed. Review texts never go in: only counts and the (validated) file names.
+    """
+    applied = list(report.applied)
+    added, updated, removed = _n(report.added), _n(report.updated), _n(report.removed)
+    subject = (
+        f"reviews: {_plural(len(applied), 'file')} applied, "
+        f"{added} added, {updated} updated, {removed} removed"
+    )
+    lines = [subject, ""]
+    for f in applied:
+        c = f.counts
+        lines.append(
+            f"- {f.name}: {c.new} NEW, {c.update} UPDATE, {c.delete} DELETE"
+            + (f", {c.rejected} rejected" if c.rejected else "")
+        )
+    if not applied:
+        lines.append("- no new file; the snapshot's layout or ledger changed")
+    if getattr(report, "full", None):
+        lines += ["", "Full resync: reviews absent from the full file were removed."]
+    problems = list(getattr(report, "problems", ()) or ())
+    if problems:
+        lines += ["", f"{_plural(len(problems), 'row')} rejected (never applied); first ones:"]
+        lines += [f"  {p}" for p in problems[:5]]
+    lines += ["", "Committed by review-feed nightly (sync, publish build, commit)."]
+    return "\n".join(lines) + "\n"
+
+
+# --- git --------------------------------------------------------------------------------
+
+
+def _git(root: Path, *args: str, env: Mapping[str, str] | None = None) -> str:
+    try:
+        done = subprocess.run(
+            ["git", *args],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            env=None if env is None else dict(env),
+            check=False,
+        )
+    except FileNotFoundError:
+        raise NightlyError(
+            "[review-feed] nightly: git is not installed (needed to commit)"
+        ) from None
+    if done.returncode != 0:
+        err = (done.stderr or done.stdout).strip().splitlines()
+        why = err[-1] if err else f"exit {done.returncode}"
+        raise NightlyError(f"[review-feed] nightly: git {args[0]} failed in {root}: {why}")
+    return done.stdout
+
+
+def snapshot_changes(root: Path, snapshot: Path) -> list[str]:
+    """`git status --porcelain` lines for the snapshot folder (new files included)."""
+    rel = _relative(root, snapshot)
+    out = _git(root, "status", "--porcelain", "--untracked-files=all", "--", rel)
+    return [line for line in out.splitlines() if line.strip()]
+
+
+def commit_snapshot(root: Path, snapshot: Path, message: str) -> str | None:
+    """Commit the snapshot folder, and nothing else, if it changed; the new commit id or None.
+
+    `git commit -- <folder>` commits only that folder, whatever else is
+    staged or modified in the working tree.
+    """
+    if not snapshot_changes(root, snapshot):
+        return None
+    rel = _relative(root, snapshot)
+    _git(root, "add", "--all", "--", rel)
+    _git(root, "commit", "--quiet", "--no-verify", "-m", message, "--", rel)
+    return _git(root, "rev-parse", "HEAD").strip()
+
+
+def _relative(root: Path, snapshot: Path) -> str:
+    try:
+        return snapshot.resolve().relative_to(root.resolve()).as_posix() or "."
+    except ValueError:
+        raise NightlyError(
+            f"[review-feed] nightly: the snapshot {snapshot} is outside the site repository "
+            f"{root}; set REVIEW_FEED_SNAPSHOT to a folder inside it"
+        ) from None
+
+
+def _check_repository(root: Path) -> None:
+    try:
+        inside = _git(root, "rev-parse", "--is-inside-work-tree").strip()
+    except NightlyError:
+        inside = ""
+    if inside != "true":
+        raise NightlyError(
+            f"[review-feed] nightly: {root} is not a git working tree; the nightly job commits "
+            "the snapshot (run `invoke sync` and `invoke publish` instead outside git)"
+        )
+
+
+# --- the build --------------------------------------------------------------------------
+
+
+def pelican_build(root: Path, settings_file: str = "publishconf.py") -> None:
+    """One Pelican build with `settings_file`, in a subprocess, without a build-time sync.
+
+    `--fatal errors` makes an error logged during the build (an unreadable
+    snapshot, a broken template) fail it instead of deploying a partial site.
+    """
+    env = dict(os.environ, REVIEW_FEED_SYNC="false")
+    cmd = [sys.executable, "-m", "pelican", "-s", settings_file, "--fatal", "errors", "-q"]
+    logger.info("[review-feed] nightly: building with %s", settings_file)
+    done = subprocess.run(cmd, cwd=root, env=env, check=False)
+    if done.returncode != 0:
+        raise NightlyError(
+            f"[review-feed] nightly: the publish build ({' '.join(cmd[1:])}) failed with exit "
+            f"{done.returncode} (see the Pelican output above); the snapshot was not committed"
+        )
+
+
+# --- the night --------------------------------------------------------------------------
+
+
+def run_nightly(
+    settings: Settings,
+    root: Path,
+    *,
+    full: str | None = None,
+    build: Callable[[], None] | None = None,
+    commit: bool = True,
+    sync: Callable[..., Any] | None = None,
+) -> NightlyResult:
+    """Sync, build, commit. Raises NightlyError (or the sync's own error) when a step fails.
+
+    `build` defaults to a Pelican build with `publishconf.py` in `root`;
+    `sync` defaults to `review_feed.sync.run_sync` (a parameter for tests).
+    """
+    root = Path(root)
+    if commit:
+        _check_repository(root)  # before touching anything: fail fast on a bad setup
+    if sync is None:
+        from .sync import run_sync as sync
+
+    report = sync(settings, full=full, base=root)
+    code = int(getattr(report, "exit_code", 0) or 0)
+    if code != 0:
+        raise NightlyError(
+            f"[review-feed] nightly: the sync failed (exit {code}, see its summary above); "
+            "nothing was built or committed, the next run retries the same files"
+        )
+    (build or (lambda: pelican_build(root)))()
+    if not commit:
+        return NightlyResult(report=report, commit=None, message=None)
+    snapshot = settings.path(settings.snapshot, root)
+    message = commit_message(report)
+    sha = commit_snapshot(root, snapshot, message)
+    if sha is None:
+        logger.info("[review-feed] nightly: the snapshot did not change, nothing to commit")
+        return NightlyResult(report=report, commit=None, message=None)
+    logger.info("[review-feed] nightly: committed %s: %s", sha[:12], message.splitlines()[0])
+    return NightlyResult(report=report, commit=sha, message=message)
+
+
+def main(root: Path, *, settings_file: str = "publishconf.py", full: str | None = None) -> int:
+    """`invoke nightly`: settings from `settings_file` (which imports pelicanconf.py) and the
+    environment, then `run_nightly`. Returns the exit code; every failure is one line."""
+    from pelican.settings import read_settings
+
+    from .settings import load_settings
+
+    root = Path(root).resolve()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        config = read_settings(str(root / settings_file))
+        settings = load_settings(config, os.environ)
+        result = run_nightly(
+            settings, root, full=full, build=lambda: pelican_build(root, settings_file)
+        )
+    except ReviewFeedError as exc:
+        msg = str(exc)
+        if not msg.startswith("[review-feed]"):
+            msg = f"[review-feed] nightly: {msg}; nothing was built or committed"
+        print(msg, file=sys.stderr, flush=True)
+        return exc.exit_code
+    if result.commit:
+        print(
+            f"[review-feed] nightly: committed {result.commit[:12]}: "
+            f"{result.message.splitlines()[0]}",
+            flush=True,
+        )
+    else:
+        print("[review-feed] nightly: the snapshot did not change, no commit", flush=True)
+    return 0
