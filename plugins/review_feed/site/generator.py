@@ -1,0 +1,229 @@
+"""The Pelican generator: snapshot -> brand, product and products-index pages.
+
+Pelican makes a new generator for every build (and every `--autoreload`
+rebuild), so everything lives on the instance: settings are loaded and
+validated in `__init__`, the snapshot is read once in `generate_context`, and
+pages are written in `generate_output`. No network unless REVIEW_FEED_SYNC.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from pelican.generators import Generator
+
+from ..errors import ReviewFeedError, StoreError
+from ..model import Review
+from ..settings import Settings, load_settings
+from . import jsonld
+from .data import ProductReviews, aggregate, build_data
+from .i18n import Translator, resolve_lang
+from .slugs import product_slug
+from .view import Listing, ListingPage, ReviewFeed, check_locations, make_listing
+
+log = logging.getLogger("review_feed.site.generator")
+
+
+def fail(exc: ReviewFeedError) -> ReviewFeedError:
+    """Make Pelican's CLI exit with our code (it reads `exitcode`)."""
+    exc.exitcode = exc.exit_code  # type: ignore[attr-defined]
+    return exc
+
+
+def site_settings(pelican_settings: dict[str, Any]) -> tuple[Settings, str]:
+    """REVIEW_FEED_* settings validated for a build, and the language to use."""
+    try:
+        settings = load_settings(pelican_settings)
+        check_locations(settings)
+        lang = resolve_lang(settings.lang, pelican_settings.get("DEFAULT_LANG"))
+    except ReviewFeedError as exc:
+        raise fail(exc) from None
+    return settings, lang
+
+
+def declared_products(context: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """ref -> (title, url) of the content (pages first, then articles) declaring it."""
+    found: dict[str, tuple[str, str]] = {}
+    groups = ("pages", "hidden_pages", "articles")
+    for group in groups:
+        for item in sorted(context.get(group) or [], key=lambda c: str(c.source_path)):
+            ref = str(item.metadata.get("product_ref") or "").strip()
+            if ref and ref not in found:
+                found[ref] = (str(getattr(item, "title", "") or ""), item.url)
+    return found
+
+
+class ReviewFeedGenerator(Generator):
+    """Writes `reviews/`, `reviews/products/` and one page per product."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rf_settings, self.rf_lang = site_settings(self.settings)
+        # Our templates print feed text: escape by default, whatever the theme does.
+        self.env.autoescape = True
+        self.view: ReviewFeed | None = None
+
+    # --- context
+    def generate_context(self) -> None:
+        s = self.rf_settings
+        base = Path.cwd()
+        if s.sync:
+            from ..sync import run_sync  # network only when asked
+
+            try:
+                run_sync(s, base=base)
+            except ReviewFeedError as exc:
+                raise fail(exc) from None
+        reviews = self._read_snapshot(s.path(s.snapshot, base))
+        self.view = self._build_view(reviews)
+        self.context["review_feed"] = self.view
+
+    def _read_snapshot(self, folder: Path) -> list[Review]:
+        from ..store import read_reviews
+
+        if not folder.is_dir():
+            raise fail(
+                StoreError(
+                    f"[review-feed] snapshot folder {folder} not found: set "
+                    "REVIEW_FEED_SNAPSHOT (relative paths start at the folder pelican "
+                    "runs in) or run `review-feed sync` first"
+                )
+            )
+        try:
+            reviews = list(read_reviews(folder))
+        except ReviewFeedError as exc:
+            raise fail(exc) from None
+        ids = self.rf_settings.website_ids
+        if ids:
+            reviews = [r for r in reviews if r.website_id in ids]
+        log.info("[review-feed] %d reviews read from %s", len(reviews), folder)
+        return reviews
+
+    def _build_view(self, reviews: list[Review]) -> ReviewFeed:
+        s = self.rf_settings
+        t = Translator(self.rf_lang)
+        try:
+            data = build_data(reviews)
+        except ValueError as exc:  # two refs on one path: never silently merge products
+            raise fail(StoreError(f"[review-feed] {exc}")) from None
+        declared = declared_products(self.context)
+        slugs = {p.slug: ref for ref, p in data.products.items()}
+        for ref, (title, _url) in declared.items():
+            p = data.products.get(ref)
+            if p is None:  # a product page before its first review: an empty product
+                slug = product_slug(ref)
+                if slug in slugs:
+                    raise fail(
+                        StoreError(
+                            f"[review-feed] product refs {slugs[slug]!r} and {ref!r} "
+                            f"map to the same path {slug}"
+                        )
+                    )
+                slugs[slug] = ref
+                p = ProductReviews(ref, slug, ref, [], aggregate([]))
+                data.products[ref] = p
+            if title:  # the site's own name wins over the feed's
+                p.name = title
+        brand_name = s.brand_name or str(self.settings.get("SITENAME") or "")
+        brand = make_listing(
+            kind="brand",
+            product=None,
+            title=t.text("brand_title", brand=brand_name),
+            reviews=data.brand,
+            url=s.brand_url,
+            save_as=s.brand_save_as,
+            settings=s,
+            t=t,
+        )
+        return ReviewFeed(
+            settings=s,
+            t=t,
+            brand_name=brand_name,
+            brand=brand,
+            products=dict(sorted(data.products.items())),
+            content_urls={ref: url for ref, (_title, url) in declared.items()},
+            data=data,
+            env=self.env,
+            site_url=str(self.settings.get("SITEURL") or ""),
+        )
+
+    # --- output
+    def generate_output(self, writer: Any) -> None:
+        view = self.view
+        assert view is not None, "generate_context runs first"
+        self._write_listing(writer, view.brand, "review_feed/brand")
+        for p in view.products.values():
+            self._write_listing(writer, view.listing(p), "review_feed/product")
+        self._write(
+            writer,
+            view.settings.products_save_as,
+            view.settings.products_url,
+            "review_feed/products",
+            rf_title=view.t.text("products_title"),
+        )
+        self._write_widgets(writer, view)
+
+    def _write_listing(self, writer: Any, listing: Listing, template: str) -> None:
+        view = self.view
+        assert view is not None
+        runs: list[list[ListingPage]] = [listing.pages()]
+        runs += [listing.pages(lv.level) for lv in listing.levels if lv.count]
+        for pages in runs:
+            numbers = [(pg.number, pg.url) for pg in pages]
+            for page in pages:
+                self._write(
+                    writer,
+                    page.save_as,
+                    page.url,
+                    template,
+                    rf_title=listing.title,
+                    rf_listing=listing,
+                    rf_page=page,
+                    rf_pages=numbers,
+                    rf_jsonld=self._jsonld(listing, page),
+                )
+
+    def _jsonld(self, listing: Listing, page: ListingPage) -> Any:
+        view = self.view
+        assert view is not None
+        if page.level is not None:  # filtered lists repeat what the main list says
+            return jsonld.script_block(None)
+        url = view.absolute(listing.url)
+        if listing.product is not None:
+            p = listing.product
+            obj = jsonld.product(
+                name=p.name, sku=p.ref, agg=p.aggregate, shown=page.reviews, url=url
+            )
+        elif view.settings.brand_aggregate_markup:
+            obj = jsonld.organization(
+                name=view.brand_name, agg=listing.aggregate, shown=page.reviews, url=url
+            )
+        else:
+            obj = None
+        return jsonld.script_block(obj)
+
+    def _write(self, writer: Any, save_as: str, url: str, template: str, **kw: Any) -> None:
+        writer.write_file(
+            save_as,
+            self.get_template(template),
+            self.context,
+            relative_urls=self.settings.get("RELATIVE_URLS", False),
+            url=url,
+            rf_url=url,
+            **kw,
+        )
+
+    def _write_widgets(self, writer: Any, view: ReviewFeed) -> None:
+        from .widgets import write_widgets
+
+        write_widgets(
+            self.output_path,
+            view.data,
+            view.settings,
+            env=self.env,
+            lang=view.lang,
+            siteurl=view.site_url,
+            brand_name=view.brand_name,
+        )

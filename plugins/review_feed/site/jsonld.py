@@ -1,0 +1,98 @@
+"""schema.org JSON-LD for product (and, on request, brand) review markup.
+
+Review text is untrusted: the block is built with `json.dumps`, never by
+string templating, and `<`, `>`, `&` are written as `\\u003c`, `\\u003e`,
+`\\u0026` so no review can close the `<script>` element or open a comment.
+The result is still plain JSON (those escapes are valid JSON string escapes).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from markupsafe import Markup
+
+from ..model import Review
+from .data import Aggregate
+
+_SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+
+
+def script_json(obj: Any) -> str:
+    """JSON safe to place verbatim inside `<script type="application/ld+json">`."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).translate(_SCRIPT_SAFE)
+
+
+def script_block(obj: Any | None) -> Markup:
+    if obj is None:
+        return Markup("")
+    return Markup('<script type="application/ld+json">{}</script>').format(Markup(script_json(obj)))
+
+
+def _rating_number(x: float) -> int | float:
+    return int(x) if float(x).is_integer() else float(x)
+
+
+def aggregate_rating(agg: Aggregate) -> dict[str, Any]:
+    return {
+        "@type": "AggregateRating",
+        # One decimal, always with a dot (never the page's "4,6"): what the page shows.
+        "ratingValue": _rating_number(float(agg.average_text)),
+        "reviewCount": agg.count,
+        "bestRating": 5,
+        "worstRating": 1,
+    }
+
+
+def review_item(r: Review) -> dict[str, Any]:
+    return {
+        "@type": "Review",
+        "author": {"@type": "Person", "name": r.author},
+        "datePublished": r.date,
+        "reviewRating": {
+            "@type": "Rating",
+            "ratingValue": _rating_number(r.rating),
+            "bestRating": 5,
+            "worstRating": 1,
+        },
+        "reviewBody": r.text,
+    }
+
+
+def product(
+    *, name: str, sku: str, agg: Aggregate, shown: Iterable[Review], url: str | None = None
+) -> dict[str, Any] | None:
+    """One Product with its aggregate and the reviews shown; None without reviews."""
+    if agg.count == 0:
+        return None
+    obj: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "name": name,
+        "sku": sku,
+    }
+    if url:
+        obj["url"] = url
+    obj["aggregateRating"] = aggregate_rating(agg)
+    reviews = [review_item(r) for r in shown]
+    if reviews:
+        obj["review"] = reviews
+    return obj
+
+
+def organization(
+    *, name: str, agg: Aggregate, shown: Iterable[Review], url: str | None = None
+) -> dict[str, Any] | None:
+    """Brand markup, only with REVIEW_FEED_BRAND_AGGREGATE_MARKUP (see the README)."""
+    if agg.count == 0:
+        return None
+    obj: dict[str, Any] = {"@context": "https://schema.org", "@type": "Organization", "name": name}
+    if url:
+        obj["url"] = url
+    obj["aggregateRating"] = aggregate_rating(agg)
+    reviews = [review_item(r) for r in shown]
+    if reviews:
+        obj["review"] = reviews
+    return obj

@@ -1,0 +1,133 @@
+"""Pelican wiring: the generator, and the Jinja globals/filters every template gets.
+
+Signals fire again on every `--autoreload` rebuild; the handlers are plain
+module functions (connecting twice is a no-op) and keep nothing between builds.
+The globals read the build's data from the template context (`review_feed`),
+so an article or page template can use them as well as ours.
+
+Globals:  review_product(ref) -> ProductReviews | None
+          review_aggregate(ref) -> Aggregate | None
+          review_list(ref) -> list[Review] (newest first; [] when unknown)
+          review_widget(ref=None) -> Markup (the product's widget; the brand's without ref)
+          review_feed_for(page) -> Markup (widget + Product JSON-LD when the page
+                                          or article declares `product_ref`)
+Filters:  review_stars(rating) -> Markup (role="img" with a text label)
+          review_date(iso) -> str ("November 21, 2026" / "21 novembre 2026")
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import ChoiceLoader, PackageLoader, pass_context
+from markupsafe import Markup, escape
+
+from . import jsonld
+from .generator import ReviewFeedGenerator
+from .view import ReviewFeed
+
+
+def register() -> None:
+    from pelican import signals
+
+    signals.get_generators.connect(get_generators)
+    signals.generator_init.connect(extend_environment)
+
+
+def get_generators(_pelican: Any) -> type[ReviewFeedGenerator]:
+    return ReviewFeedGenerator
+
+
+def extend_environment(generator: Any) -> None:
+    """Our templates as a fallback after the theme's, plus the globals and filters."""
+    env = generator.env
+    env.loader = ChoiceLoader([env.loader, PackageLoader("review_feed.site", "templates")])
+    env.globals.update(
+        review_product=review_product,
+        review_aggregate=review_aggregate,
+        review_list=review_list,
+        review_widget=review_widget,
+        review_feed_for=review_feed_for,
+    )
+    env.filters.update(review_stars=review_stars, review_date=review_date)
+
+
+def _feed(ctx: Any) -> ReviewFeed | None:
+    rf = ctx.get("review_feed")
+    return rf if isinstance(rf, ReviewFeed) else None
+
+
+@pass_context
+def review_product(ctx: Any, ref: str) -> Any:
+    rf = _feed(ctx)
+    return rf.product(ref) if rf else None
+
+
+@pass_context
+def review_aggregate(ctx: Any, ref: str) -> Any:
+    p = review_product(ctx, ref)
+    return p.aggregate if p else None
+
+
+@pass_context
+def review_list(ctx: Any, ref: str) -> list[Any]:
+    p = review_product(ctx, ref)
+    return list(p.reviews) if p else []
+
+
+def _link_base(ctx: Any) -> str:
+    # With SITEURL "" a page-relative link breaks below the root; "/" keeps it site-absolute.
+    return str(ctx.get("SITEURL") or "/")
+
+
+@pass_context
+def review_widget(ctx: Any, ref: str | None = None) -> Markup:
+    from .widgets import render_fragment
+
+    rf = _feed(ctx)
+    if rf is None or (ref is not None and rf.product(ref) is None):
+        return Markup("")
+    return render_fragment(
+        rf.data,
+        rf.settings,
+        ref=None if ref is None else str(ref).strip(),
+        env=ctx.environment,
+        lang=rf.lang,
+        link_base=_link_base(ctx),
+        brand_name=rf.brand_name,
+    )
+
+
+@pass_context
+def review_feed_for(ctx: Any, content: Any) -> Markup:
+    """What a page/article declaring `product_ref` shows: the widget and its JSON-LD."""
+    rf = _feed(ctx)
+    meta = getattr(content, "metadata", None) or {}
+    ref = str(meta.get("product_ref") or "").strip()
+    p = rf.product(ref) if rf and ref else None
+    if p is None:
+        return Markup("")
+    shown = p.reviews[: rf.settings.widget_count]
+    data = jsonld.product(
+        name=p.name,
+        sku=p.ref,
+        agg=p.aggregate,
+        shown=shown,
+        url=rf.absolute(getattr(content, "url", "") or ""),
+    )
+    return review_widget(ctx, p.ref) + jsonld.script_block(data)
+
+
+@pass_context
+def review_stars(ctx: Any, rating: Any) -> Markup:
+    rf = _feed(ctx)
+    if rf is None:
+        return Markup("")
+    return rf.stars(float(rating or 0))
+
+
+@pass_context
+def review_date(ctx: Any, value: Any) -> Markup:
+    # Escaped here: Pelican's own environments do not autoescape.
+    rf = _feed(ctx)
+    return escape(rf.t.date(str(value))) if rf and value else Markup("")

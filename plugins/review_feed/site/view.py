@@ -1,0 +1,254 @@
+"""What the templates see: one `ReviewFeed` object per build, and the listing pages.
+
+Built by the generator from the snapshot (see `generator.py`) and put in the
+template context as `review_feed`. It holds no Pelican object and no state
+beyond the build it was made for.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from ..errors import ConfigError
+from ..model import Reply, Review
+from ..settings import Settings
+from .data import Aggregate, ProductReviews, ReviewData, aggregate, star_bucket
+from .i18n import Translator
+
+LEVELS = (5, 4, 3, 2, 1)
+
+
+def sub_location(url: str, save_as: str, *parts: str) -> tuple[str, str]:
+    """The URL and file of a sub-page: ("reviews/", "reviews/index.html") + ("page", "2")
+    -> ("reviews/page/2/", "reviews/page/2/index.html")."""
+    if not url or url.endswith("/"):
+        sub_url = url + "/".join(parts) + "/"
+    else:
+        sub_url = posixpath.join(posixpath.dirname(url), *parts, posixpath.basename(url))
+    sub_save = posixpath.join(posixpath.dirname(save_as), *parts, posixpath.basename(save_as))
+    return sub_url, sub_save
+
+
+def check_locations(settings: Settings) -> None:
+    """URL/save-as settings usable as paths inside the output folder, one per product."""
+    pairs = [
+        ("brand_url", False),
+        ("brand_save_as", False),
+        ("products_url", False),
+        ("products_save_as", False),
+        ("product_url", True),
+        ("product_save_as", True),
+    ]
+    for attr, needs_slug in pairs:
+        name = "REVIEW_FEED_" + attr.upper()
+        value = getattr(settings, attr)
+        if needs_slug and "{slug}" not in value:
+            raise ConfigError(f"{name} ({value!r}) is invalid: it must contain {{slug}}")
+        try:
+            value = value.format(slug="x") if needs_slug else value
+        except (KeyError, IndexError, ValueError):
+            raise ConfigError(
+                f"{name} ({value!r}) is invalid: the only placeholder allowed is {{slug}}"
+            ) from None
+        if attr.endswith("save_as"):
+            parts = value.split("/")
+            if not value or value.startswith("/") or ".." in parts or value.endswith("/"):
+                raise ConfigError(
+                    f"{name} ({value!r}) is invalid: expected a relative file path "
+                    "inside the output folder, e.g. reviews/index.html"
+                )
+        elif value.startswith("/") or "//" in value or ".." in value.split("/"):
+            raise ConfigError(
+                f"{name} ({value!r}) is invalid: expected a URL relative to SITEURL, e.g. reviews/"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    """One row of the distribution: star level, count, share and the filtered list."""
+
+    level: int
+    count: int
+    percent: str  # "62%" / "62 %"
+    width: int  # 0..100, for the bar
+    label: str  # "4 stars"
+    url: str | None  # None when no review has that level (no empty page is written)
+
+
+@dataclass(frozen=True, slots=True)
+class ListingPage:
+    """One page of a paginated review list (brand or product, maybe one star level)."""
+
+    number: int
+    pages: int
+    reviews: Sequence[Review]
+    url: str
+    save_as: str
+    prev_url: str | None
+    next_url: str | None
+    level: int | None
+
+
+@dataclass(slots=True)
+class Listing:
+    """A brand or product review list with its star-level filters, cut into pages."""
+
+    kind: str  # "brand" | "product"
+    product: ProductReviews | None
+    title: str
+    aggregate: Aggregate
+    url: str
+    save_as: str
+    reviews: list[Review]
+    page_size: int
+    levels: list[Level] = field(default_factory=list)
+
+    def pages(self, level: int | None = None) -> list[ListingPage]:
+        items = self.reviews
+        url, save_as = self.url, self.save_as
+        if level is not None:
+            items = [r for r in items if star_bucket(r.rating) == level]
+            url, save_as = sub_location(url, save_as, f"stars-{level}")
+        n = max(1, -(-len(items) // self.page_size))
+        locs = [(url, save_as)] + [
+            sub_location(url, save_as, "page", str(i)) for i in range(2, n + 1)
+        ]
+        return [
+            ListingPage(
+                number=i + 1,
+                pages=n,
+                reviews=items[i * self.page_size : (i + 1) * self.page_size],
+                url=locs[i][0],
+                save_as=locs[i][1],
+                prev_url=locs[i - 1][0] if i > 0 else None,
+                next_url=locs[i + 1][0] if i + 1 < n else None,
+                level=level,
+            )
+            for i in range(n)
+        ]
+
+
+@dataclass(slots=True)
+class ReviewFeed:
+    """The template-facing view of one build's reviews (`review_feed` in templates)."""
+
+    settings: Settings
+    t: Translator
+    brand_name: str
+    brand: Listing
+    products: dict[str, ProductReviews]  # by ref, sorted by ref
+    content_urls: Mapping[str, str]  # ref -> URL of the content page declaring it
+    data: ReviewData  # what the widgets read (product names already resolved)
+    env: Any = None  # the generator's autoescaping Jinja environment
+    site_url: str = ""  # Pelican's SITEURL
+
+    def absolute(self, url: str) -> str | None:
+        """An absolute URL for structured data, when SITEURL is absolute."""
+        if self.site_url.startswith(("http://", "https://")):
+            return f"{self.site_url.rstrip('/')}/{url}"
+        return None
+
+    @property
+    def lang(self) -> str:
+        return self.t.lang
+
+    @property
+    def notice(self) -> str:
+        return self.settings.notice or self.t.text("notice")
+
+    @property
+    def brand_url(self) -> str:
+        return self.settings.brand_url
+
+    @property
+    def products_url(self) -> str:
+        return self.settings.products_url
+
+    def product(self, ref: str) -> ProductReviews | None:
+        return self.products.get(str(ref).strip())
+
+    def product_url(self, p: ProductReviews) -> str:
+        return self.settings.product_url.format(slug=p.slug)
+
+    def product_save_as(self, p: ProductReviews) -> str:
+        return self.settings.product_save_as.format(slug=p.slug)
+
+    def listing(self, p: ProductReviews | None) -> Listing:
+        if p is None:
+            return self.brand
+        return make_listing(
+            kind="product",
+            product=p,
+            title=self.t.text("product_title", product=p.name),
+            reviews=p.reviews,
+            url=self.product_url(p),
+            save_as=self.product_save_as(p),
+            settings=self.settings,
+            t=self.t,
+        )
+
+    # --- small text helpers the templates use (plain str: autoescape handles them)
+    def rating_text(self, agg: Aggregate) -> str:
+        """ "4.6 out of 5, 128 reviews" — the rating readable as text."""
+        if not agg.count:
+            return self.t.text("no_reviews")
+        avg = self.t.text("rating_text", average=self.t.decimal(agg.average or 0))
+        return f"{avg}, {self.t.count(agg.count)}"
+
+    def author(self, r: Review) -> str:
+        return self.t.text("anonymous") if r.author == "Anonymous" else r.author
+
+    def reply_label(self, reply: Reply) -> str:
+        key = {"merchant": "reply_merchant", "moderator": "reply_moderator"}.get(reply.origin)
+        if key:
+            return self.t.text(key, brand=self.brand_name)
+        if reply.origin == "customer":
+            return self.t.text("reply_customer")
+        return reply.origin.capitalize()
+
+    def stars(self, rating: float | None) -> Markup:
+        return stars_markup(rating, self.t)
+
+
+def make_listing(
+    *,
+    kind: str,
+    product: ProductReviews | None,
+    title: str,
+    reviews: list[Review],
+    url: str,
+    save_as: str,
+    settings: Settings,
+    t: Translator,
+) -> Listing:
+    agg = product.aggregate if product is not None else aggregate(reviews)
+    listing = Listing(kind, product, title, agg, url, save_as, reviews, settings.page_size)
+    for level, n in agg.distribution:
+        lv_url = sub_location(url, save_as, f"stars-{level}")[0] if n else None
+        listing.levels.append(
+            Level(
+                level=level,
+                count=n,
+                percent=t.percent(n, agg.count),
+                width=round(100 * n / agg.count) if agg.count else 0,
+                label=t.level(level),
+                url=lv_url,
+            )
+        )
+    return listing
+
+
+def stars_markup(rating: float | None, t: Translator) -> Markup:
+    """Five stars filled to `rating`, readable as "4.6 out of 5 stars" (role=img)."""
+    value = float(rating or 0)
+    width = max(0.0, min(100.0, value * 20))
+    label = t.text("stars_label", rating=t.rating(round(value, 1)))
+    return Markup(
+        '<span class="rf-stars" role="img" aria-label="{label}">'
+        '<span class="rf-stars-on" style="width:{width}%"></span></span>'
+    ).format(label=escape(label), width=f"{width:g}")
