@@ -325,8 +325,11 @@ def widget_env(env: jinja2.Environment | None = None) -> jinja2.Environment:
     return env.overlay(loader=jinja2.ChoiceLoader([*loaders, _PACKAGE_LOADER]), autoescape=True)
 
 
-def _render(env: jinja2.Environment, template: str, view: dict[str, Any], target: str) -> str:
-    return env.get_template(template).render(w=view, css=Markup(widget_css()), target=target)
+def _render(env: jinja2.Environment, template: str, view: dict[str, Any], frame: bool) -> str:
+    # In its own page (iframe) the widget is the document: its heading is the h1.
+    return env.get_template(template).render(
+        w=view, css=Markup(widget_css()), target="_top" if frame else "", hl=1 if frame else 2
+    )
 
 
 def render_fragment(
@@ -341,7 +344,7 @@ def render_fragment(
 ) -> Markup:
     url = _join(link_base, page_url(settings, ref))
     view = widget_view(data, settings, ref=ref, lang=lang, url=url, brand_name=brand_name)
-    return Markup(_render(widget_env(env), FRAGMENT_TEMPLATE, view, ""))
+    return Markup(_render(widget_env(env), FRAGMENT_TEMPLATE, view, False))
 
 
 def widget_document(
@@ -424,7 +427,7 @@ def write_widgets(
                 continue
             view = widget_view(data, settings, ref=ref, lang=lang, url=url, brand_name=brand_name)
             tpl = FRAME_TEMPLATE if kind == "frame" else FRAGMENT_TEMPLATE
-            put(rel, _render(wenv, tpl, view, "_top" if kind == "frame" else ""))
+            put(rel, _render(wenv, tpl, view, kind == "frame"))
     put(loader_file(settings), loader_js())
     log.info("[review-feed] wrote %d widget files under %s", len(written), settings.widget_dir)
     return written

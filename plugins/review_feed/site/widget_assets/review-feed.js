@@ -21,8 +21,8 @@
     for (const el of [...root.querySelectorAll("*")]) {
       if (!ok.test(el.tagName)) { el.remove(); continue; }
       for (const a of [...el.attributes]) if (/^on/i.test(a.name)) el.removeAttribute(a.name);
-      if (el.tagName === "A") {
-        const u = new URL(el.getAttribute("href") || "", at);
+      if (el.hasAttribute("href")) {
+        const u = new URL(el.getAttribute("href"), at);
         if (/^https?:$/.test(u.protocol)) el.href = u.href; else el.removeAttribute("href");
       }
     }

@@ -1,0 +1,184 @@
+"""Real headless Chromium (Debian's) against a real Pelican build served on 127.0.0.1.
+
+One demo build per session: the committed snapshot (or, while it is empty, a
+small generated one) plus hostile reviews, built with the repository's
+`pelicanconf.py` into a temporary folder and served by `http.server` in a
+thread. The "shop" is a second server on another port (another origin) that
+serves plain HTML pages embedding the widget.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from browser_harness import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    CLS_SCRIPT,
+    Served,
+    Watch,
+    generated_reviews,
+    hostile_reviews,
+    is_loopback,
+    serve,
+    shop_html,
+)
+
+try:
+    from tests.conftest import REPO, require
+except ModuleNotFoundError:  # bare `pytest` (not `python -m pytest`): repo root not on sys.path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from tests.conftest import REPO, require
+
+# --- the demo build ------------------------------------------------------------
+
+
+@dataclass
+class Site:
+    output: Path
+    snapshot: Path
+    pelican: bool  # False when the site plugin is not there yet (widgets only)
+    refs: list[str]
+
+
+def _plugin_ready() -> bool:
+    return (REPO / "pelicanconf.py").exists() and (
+        REPO / "plugins/review_feed/site/plugin.py"
+    ).exists()
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
+    from review_feed.site.data import build_data
+    from review_feed.store import read_reviews, write_reviews
+
+    base = tmp_path_factory.mktemp("browser-site")
+    committed = REPO / "data" / "reviews"
+    reviews = list(read_reviews(committed)) if committed.exists() else []
+    reviews = (reviews or generated_reviews()) + hostile_reviews()
+    snapshot = base / "snapshot"
+    write_reviews(snapshot, reviews)
+    output = base / "output"
+    data = build_data(reviews)
+    if _plugin_ready():
+        env = {
+            **os.environ,
+            "REVIEW_FEED_SNAPSHOT": str(snapshot),
+            "REVIEW_FEED_SYNC": "false",
+        }
+        cmd = [sys.executable, "-m", "pelican", str(REPO / "content"), "-o", str(output)]
+        cmd += ["-s", str(REPO / "pelicanconf.py"), "-q"]
+        run = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
+        assert run.returncode == 0, f"pelican build failed:\n{run.stdout}\n{run.stderr}"
+        return Site(output, snapshot, True, list(data.products))
+    from review_feed.settings import load_settings
+    from review_feed.site.widgets import write_widgets
+
+    write_widgets(output, data, load_settings({}, {}), brand_name="Maison Lumière")
+    return Site(output, snapshot, False, list(data.products))
+
+
+@pytest.fixture(scope="session")
+def site_server(site: Site) -> Iterator[Served]:
+    served = serve(site.output)
+    yield served
+    served.close()
+
+
+# --- the browser ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    require(os.path.exists(CHROMIUM), f"{CHROMIUM} is missing (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover
+        require(False, "the playwright Python package is missing")
+        raise
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def open_page(browser):
+    """open_page(url, js=True) -> (page, watch); every context is closed after the test."""
+    contexts = []
+
+    def opener(url: str, *, js: bool = True, width: int = 1200, height: int = 900):
+        ctx = browser.new_context(
+            java_script_enabled=js, viewport={"width": width, "height": height}
+        )
+        contexts.append(ctx)
+        watch = Watch()
+
+        def route(r):
+            if is_loopback(r.request.url):
+                r.continue_()
+            else:  # never leaves the machine; recorded as a failure
+                watch.blocked.append(r.request.url)
+                r.abort()
+
+        ctx.route("**/*", route)
+        page = ctx.new_page()
+        page.add_init_script(CLS_SCRIPT)
+        page.on(
+            "console", lambda m: watch.console_errors.append(m.text) if m.type == "error" else None
+        )
+        page.on("pageerror", lambda e: watch.page_errors.append(str(e)))
+
+        def on_dialog(d):
+            watch.dialogs.append(d.message)
+            d.dismiss()
+
+        page.on("dialog", on_dialog)
+        page.on("request", lambda r: watch.requests.append(r.url))
+        page.goto(url, wait_until="load")
+        return page, watch
+
+    yield opener
+    for ctx in contexts:
+        ctx.close()
+
+
+@pytest.fixture(scope="session")
+def axe_js() -> Path:
+    """axe-core's axe.min.js, as bundled by the axe-playwright-python wheel."""
+    from importlib.util import find_spec
+
+    spec = find_spec("axe_playwright_python")
+    require(spec is not None, "axe-playwright-python (bundles axe-core) is not installed")
+    path = Path(spec.origin).parent / "axe.min.js"
+    require(path.exists(), f"{path} is missing")
+    return path
+
+
+@dataclass
+class Shop:
+    """Plain HTML pages on the shop's origin; `page()` writes one and returns its URL."""
+
+    root: Path
+    server: Served
+    site_url: str
+
+    def page(self, name: str, title: str, body: str, script: str = "") -> str:
+        (self.root / name).write_text(shop_html(title, body, script), encoding="utf-8")
+        return self.server.url + name
+
+
+@pytest.fixture(scope="session")
+def shop(tmp_path_factory: pytest.TempPathFactory, site_server: Served) -> Iterator[Shop]:
+    """Another origin (another port) with no CORS headers of its own."""
+    root = tmp_path_factory.mktemp("shop")
+    served = serve(root, cors_prefix="/\0never")
+    assert served.url != site_server.url
+    yield Shop(root, served, site_server.url)
+    served.close()
