@@ -1,0 +1,318 @@
+"""Tab-separated feed files: the header layout and the legacy headerless one.
+
+Rows are read in batches: the csv module's field-size limit is a process-wide
+setting, so it is set to REVIEW_FEED_MAX_FIELD_SIZE only while a batch is
+being read (no `yield` in between) and restored right after.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from operator import itemgetter
+from pathlib import Path
+
+from ..errors import FeedFileError
+from ..model import Row, RowProblem, VendorAverage
+from .build import Context
+from .fields import resolve
+from .values import ACTIONS
+from .values import shorten as _show
+
+_BATCH = 2048
+
+# The canonical fields the row builder takes, in its argument order.
+_BUILD_FIELDS = (
+    "action",
+    "review_id",
+    "product_review_id",
+    "product_ref",
+    "product_name",
+    "review_date",
+    "order_date",
+    "rate",
+    "review",
+    "firstname",
+    "lastname",
+    "order_ref",
+    "moderation",
+)
+
+_LEGACY_WORDS = frozenset((*ACTIONS, "AVG"))
+
+
+class _TSV(csv.Dialect):
+    delimiter = "\t"
+    quotechar = '"'
+    doublequote = True
+    skipinitialspace = False
+    lineterminator = "\n"
+    quoting = csv.QUOTE_MINIMAL
+    strict = True  # a stray or unterminated quote is an error, never swallowed text
+
+
+def _lines(fh, quarter: int, flag: list[bool]) -> Iterator[str]:
+    """The file's lines; flags a line long enough to hide an oversize cell."""
+    for line in fh:
+        if len(line) > quarter:
+            flag[0] = True
+        yield line
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with path.open("rb") as fh:
+        fh.seek(0, 2)
+        if fh.tell() == 0:
+            return True
+        fh.seek(-1, 2)
+        return fh.read(1) in (b"\n", b"\r")
+
+
+def _utf8_error(path: Path, file: str) -> FeedFileError:
+    """Find the first line that is not UTF-8 (only on the error path: a second read)."""
+    with path.open("rb") as fh:
+        for n, line in enumerate(fh, 1):
+            try:
+                line.decode("utf-8-sig" if n == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                bad = line[exc.start : exc.start + 1].hex()
+                return FeedFileError(
+                    f"{file}: line {n}: not UTF-8 (byte 0x{bad} at column {exc.start + 1}); "
+                    "the vendor's CSV files are UTF-8"
+                )
+    return FeedFileError(f"{file}: not UTF-8")
+
+
+def _csv_error(exc: csv.Error, file: str, line: int, limit: int) -> FeedFileError:
+    msg = str(exc)
+    if "unexpected end of data" in msg:
+        what = "a quoted cell opened here is never closed (unterminated quote, or a truncated file)"
+    elif "field larger than field limit" in msg:
+        what = f"a cell is over REVIEW_FEED_MAX_FIELD_SIZE ({limit} bytes)"
+    elif "expected after" in msg:
+        what = "a closing quote must be followed by a tab or the end of the line (stray quote)"
+    elif "NUL" in msg:
+        what = "the line holds a NUL byte (binary data?)"
+    else:
+        what = f"unreadable CSV ({msg})"
+    return FeedFileError(f"{file}: line {line}: {what}; the file is rejected")
+
+
+def read_csv(
+    path: Path, ctx: Context, table: dict[str, tuple[str, int]]
+) -> Iterator[Row | RowProblem | VendorAverage]:
+    file = ctx.file
+    limit = ctx.limit
+    complete = _ends_with_newline(path)
+    flag = [False]
+    with path.open(encoding="utf-8-sig", errors="strict", newline="") as fh:
+        reader = csv.reader(_lines(fh, max(1, limit // 4), flag), _TSV)
+        state = _State(ctx, path, table, complete)
+        while True:
+            out: list[Row | RowProblem | VendorAverage] = []
+            old = csv.field_size_limit(limit)
+            try:
+                done = state.batch(reader, out, flag)
+            except csv.Error as exc:
+                raise _csv_error(exc, file, state.prev + 1, limit) from None
+            except UnicodeDecodeError:
+                raise _utf8_error(path, file) from None
+            finally:
+                csv.field_size_limit(old)
+            yield from out
+            if done:
+                return
+
+
+class _State:
+    """The reading state of one CSV file across batches."""
+
+    def __init__(self, ctx: Context, path: Path, table: dict[str, tuple[str, int]], complete: bool):
+        self.ctx = ctx
+        self.path = path
+        self.table = table
+        self.complete = complete  # the file ends with a line break
+        self.prev = 0  # last physical line consumed
+        self.layout: str | None = None  # "header" | "legacy"
+        self.columns: list[str] = []
+        self.ncols = 0
+        self.get = None
+        self.bad_at = -1  # line where the last wrong-cell-count row ended
+        self.bad_where = ""
+
+    # -- the header --------------------------------------------------------
+    def _start(self, cells: list[str]) -> bool:
+        """Decide the layout from the first row; True when that row is data (legacy)."""
+        first = cells[0].strip().upper()
+        if first in _LEGACY_WORDS:
+            self.layout = "legacy"
+            return True
+        ctx = self.ctx
+        cols = resolve(cells, self.table)
+        if "action" not in cols:
+            raise FeedFileError(
+                f"{ctx.file}: line {self.prev}: no action column in the header "
+                f"(found {_show(' | '.join(cells), 120)}); map yours with REVIEW_FEED_FIELD_MAP"
+            )
+        if ctx.product:
+            if "product_review_id" not in cols and not (
+                "review_id" in cols and "product_ref" in cols
+            ):
+                raise FeedFileError(
+                    f"{ctx.file}: line {self.prev}: no product_review_id column in the header "
+                    "(nor review_id and product_ref); map yours with REVIEW_FEED_FIELD_MAP"
+                )
+        elif "review_id" not in cols:
+            raise FeedFileError(
+                f"{ctx.file}: line {self.prev}: no review_id column in the header; "
+                "map yours with REVIEW_FEED_FIELD_MAP"
+            )
+        self.layout = "header"
+        self.ncols = len(cells)
+        names = {i: c for c, i in cols.items()}
+        self.columns = [
+            names.get(i, cells[i].strip() or f"column {i + 1}") for i in range(len(cells))
+        ]
+        # an absent field reads the "" appended after the last cell
+        self.get = itemgetter(*(cols.get(f, self.ncols) for f in _BUILD_FIELDS))
+        return False
+
+    def _check_sizes(self, cells: list[str], where: str) -> None:
+        ctx = self.ctx
+        for i, c in enumerate(cells):
+            if len(c) * 4 > ctx.limit:
+                name = self.columns[i] if i < len(self.columns) else f"column {i + 1}"
+                ctx.check_size(c, where, name)
+
+    # -- a batch of rows ---------------------------------------------------
+    def batch(self, reader, out: list, flag: list[bool]) -> bool:
+        """Read up to _BATCH records into `out`; True at the end of the file."""
+        ctx = self.ctx
+        build = ctx.build
+        append = out.append
+        prev = self.prev
+        n = 0
+        cells: list[str] = []
+        try:
+            for cells in reader:
+                start = prev + 1
+                prev = reader.line_num
+                self.prev = prev
+                if flag[0] or prev != start:
+                    flag[0] = False
+                    self._check_sizes(cells, f"line {start}")
+                if self.layout == "header":
+                    if len(cells) != self.ncols:
+                        row = self._odd_count(cells, start)
+                        if row is None:
+                            continue
+                        if row.__class__ is RowProblem:
+                            self.bad_at, self.bad_where = prev, row.where
+                            append(row)
+                            continue
+                        cells = row
+                    cells.append("")
+                    append(build(*self.get(cells), f"line {start}"))
+                elif self.layout == "legacy":
+                    if not cells or (len(cells) == 1 and not cells[0].strip()):
+                        continue
+                    row = self._legacy(cells, f"line {start}")
+                    if row.__class__ is RowProblem and row.field == "cells":
+                        self.bad_at, self.bad_where = prev, row.where
+                    append(row)
+                else:
+                    if not cells or (len(cells) == 1 and not cells[0].strip()):
+                        continue
+                    if self._start(cells):
+                        append(self._legacy(cells, f"line {start}"))
+                n += 1
+                if n >= _BATCH:
+                    return False
+        finally:
+            self.prev = prev
+        if not self.complete and self.bad_at == prev:
+            # the last row has the wrong cell count and no final line break: cut short
+            raise FeedFileError(
+                f"{ctx.file}: {self.bad_where}: the file ends in the middle of a row "
+                "(cells missing, no final line break): truncated, the file is rejected"
+            )
+        return True
+
+    def _odd_count(self, cells: list[str], start: int) -> list[str] | RowProblem | None:
+        """A header-layout row whose cell count differs from the header's."""
+        if not cells or (len(cells) == 1 and not cells[0].strip()):
+            return None  # a blank line
+        ncols = self.ncols
+        if len(cells) > ncols and not any(c.strip() for c in cells[ncols:]):
+            return cells[:ncols]  # trailing empty cells (a tab at the end of the line)
+        return self.ctx.problem(
+            f"line {start}",
+            "cells",
+            f"expected {ncols} tab-separated cells (as many as the header), found {len(cells)}",
+        )
+
+    # -- the legacy headerless layout --------------------------------------
+    def _legacy(self, cells: list[str], where: str) -> Row | RowProblem | VendorAverage:
+        ctx = self.ctx
+        n = len(cells)
+        word = cells[0].strip().upper()
+        if word == "AVG":
+            return self._average(cells, where)
+        if n >= 12 and n % 3 == 0:
+            count_at, first_reply, odate = 11, 12, ""
+        elif n >= 16 and n % 3 == 1:
+            count_at, first_reply, odate = 15, 16, cells[11]
+        else:
+            return ctx.problem(
+                where,
+                "cells",
+                f"expected 12 + 3N or 16 + 3N cells in the headerless layout, found {n}",
+            )
+        declared = cells[count_at].strip()
+        found = (n - first_reply) // 3
+        if declared != str(found):
+            return ctx.problem(
+                where,
+                f"cell {count_at + 1} (reply count)",
+                f"expected {found} (the reply triplets present), found {_show(declared)}",
+            )
+        replies = (
+            ctx.replies([tuple(cells[i : i + 3]) for i in range(first_reply, n, 3)], where, "reply")
+            if found
+            else ()
+        )
+        if ctx.product:
+            rid, prid, ref = "", cells[2], cells[4]
+        else:
+            rid, prid, ref = cells[2], "", ""
+        return ctx.build(
+            cells[0], rid, prid, ref, "", cells[5], odate, cells[7], cells[6],
+            cells[8], cells[9], "", replies, where,
+        )  # fmt: skip
+
+    def _average(self, cells: list[str], where: str) -> VendorAverage | RowProblem:
+        ctx = self.ctx
+        if len(cells) < 5:
+            return ctx.problem(
+                where,
+                "cells",
+                f"expected 5 cells in an AVG row (AVG, -, ref, average, count), found {len(cells)}",
+            )
+        ref = cells[2].strip()
+        if not ref:
+            return ctx.problem(where, "product_ref", "missing in an AVG row")
+        try:
+            average = float(cells[3].strip().replace(",", "."))
+        except ValueError:
+            return ctx.problem(where, "average", f"expected a number, found {_show(cells[3])}")
+        try:
+            count = int(cells[4].strip())
+        except ValueError:
+            return ctx.problem(where, "count", f"expected a whole number, found {_show(cells[4])}")
+        if not 0 <= average <= 5 or count < 0:
+            return ctx.problem(
+                where,
+                "average",
+                f"expected 0..5 and a count >= 0, found {_show(cells[3])}, {_show(cells[4])}",
+            )
+        return VendorAverage(ref, average, count, where)

@@ -1,0 +1,172 @@
+"""XML feed files: every `review` element wherever it is, streamed in constant memory."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from lxml import etree
+
+from ..errors import FeedFileError
+from ..model import Row, RowProblem
+from .build import Context
+
+# A vendor feed never needs a DTD: any declaration is refused before parsing
+# (and again from the parsed document info, whatever hid it from this scan).
+_DECL = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
+_HEAD = 1 << 16
+
+_TEXT_FIELDS = (
+    "action",
+    "review_id",
+    "product_review_id",
+    "product_ref",
+    "product_name",
+    "review_date",
+    "order_date",
+    "rate",
+    "review",
+    "firstname",
+    "lastname",
+    "order_ref",
+)
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2] if tag[:1] == "{" else tag
+
+
+def _text(el) -> str:
+    if len(el):
+        return "".join(el.itertext())
+    return el.text or ""
+
+
+def _syntax_error(exc: etree.XMLSyntaxError, file: str, count: int) -> FeedFileError:
+    # iterparse sometimes reports a generic error at line 0: the log has the real one
+    line, col, msg = exc.lineno, (exc.position or (0, 0))[1], exc.msg or str(exc)
+    log = getattr(exc, "error_log", None)
+    if log:
+        fatal = [e for e in log if e.level_name == "FATAL"] or [log.last_error]
+        first = fatal[0]
+        if first is not None:
+            line, col, msg = first.line, first.column, first.message
+    msg = str(msg).strip().rstrip(".")
+    return FeedFileError(
+        f"{file}: line {line}, column {col}: not well-formed XML ({msg}) "
+        f"after review #{count}; the file is rejected"
+    )
+
+
+def _check_head(path: Path, file: str) -> None:
+    with path.open("rb") as fh:
+        head = fh.read(_HEAD)
+    m = _DECL.search(head)
+    if m:
+        line = head.count(b"\n", 0, m.start()) + 1
+        raise FeedFileError(
+            f"{file}: line {line}: a <!{m.group(1).decode().upper()}> declaration; a feed never "
+            "needs one (entities and DTDs are refused), the file is rejected"
+        )
+
+
+def _refuse_dtd(doc, file: str) -> None:
+    info = doc.docinfo
+    if info.doctype or info.internalDTD is not None or info.system_url or info.public_id:
+        raise FeedFileError(
+            f"{file}: a <!DOCTYPE> declaration; a feed never needs one "
+            "(entities and DTDs are refused), the file is rejected"
+        )
+
+
+def read_xml(
+    path: Path, ctx: Context, table: dict[str, tuple[str, int]]
+) -> Iterator[Row | RowProblem]:
+    file = ctx.file
+    limit4 = ctx.limit
+    _check_head(path, file)
+    events = etree.iterparse(
+        str(path),
+        events=("end",),
+        tag="{*}review",
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+        recover=False,
+    )
+    count = 0
+    checked = False
+    try:
+        for _, elem in events:
+            if not checked:
+                _refuse_dtd(elem.getroottree(), file)
+                checked = True
+            parent = elem.getparent()
+            if parent is not None and _local(parent.tag) == "review":
+                continue  # the review text inside a review record
+            count += 1
+            yield _record(elem, ctx, table, f"review #{count} (line {elem.sourceline})", limit4)
+            # constant memory: drop the record and everything before it
+            elem.clear(keep_tail=False)
+            if parent is not None:
+                while elem.getprevious() is not None:
+                    del parent[0]
+        root = events.root
+        if not checked and root is not None:
+            _refuse_dtd(root.getroottree(), file)
+    except etree.XMLSyntaxError as exc:
+        raise _syntax_error(exc, file, count) from None
+
+
+def _record(elem, ctx: Context, table, where: str, limit: int) -> Row | RowProblem:
+    vals: dict[str, tuple[int, str]] = {}
+    moderation = None
+    for key, value in elem.attrib.items():
+        hit = table.get(_local(key).lower())
+        if hit is not None:
+            canon, rank = hit
+            old = vals.get(canon)
+            if old is None or rank < old[0]:
+                vals[canon] = (rank, value)
+    for child in elem:
+        tag = child.tag
+        if tag.__class__ is not str:
+            continue  # an entity reference or other non-element node
+        hit = table.get(_local(tag).lower())
+        if hit is None:
+            continue
+        canon, rank = hit
+        if canon == "moderation":
+            moderation = child
+            continue
+        old = vals.get(canon)
+        if old is None or rank < old[0]:
+            vals[canon] = (rank, _text(child))
+    raw = []
+    for f in _TEXT_FIELDS:
+        v = vals.get(f)
+        v = v[1] if v is not None else ""
+        if len(v) * 4 > limit:
+            ctx.check_size(v, where, f)
+        raw.append(v)
+    replies: tuple | RowProblem = ()
+    if moderation is not None and len(moderation):
+        triplets = []
+        for ex in moderation:
+            if ex.tag.__class__ is not str:
+                continue
+            item = {_local(k).lower(): v for k, v in ex.attrib.items()}
+            for c in ex:
+                if c.tag.__class__ is str:
+                    item[_local(c.tag).lower()] = _text(c)
+            comment = item.get("comment", item.get("text", item.get("message", "")))
+            if len(comment) * 4 > limit:
+                ctx.check_size(comment, where, "moderation/exchange/comment")
+            triplets.append((item.get("date"), item.get("author", item.get("origin")), comment))
+        replies = ctx.replies(triplets, where, "exchange")
+    return ctx.build(*raw, replies, where)
