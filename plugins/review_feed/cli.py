@@ -137,28 +137,28 @@ def cmd_status(args: argparse.Namespace) -> int:
         cols = [c for c in cols if c[1] in settings.website_ids]
     ledger = snap.ledger
     if not root.is_dir():
-        _out(f"snapshot {root}: does not exist yet (review-feed sync creates it)")
+        print(f"snapshot {root}: does not exist yet (review-feed sync creates it)")
     else:
-        _out(f"snapshot {root}: {len(cols)} collection(s), {len(ledger)} file(s) in the ledger")
+        print(f"snapshot {root}: {len(cols)} collection(s), {len(ledger)} file(s) in the ledger")
     for kind, website_id in cols:
         mine = [e for e in ledger if e.collection == (kind, website_id)]
         last = f"last file {mine[-1].name} ({mine[-1].date})" if mine else "no file applied"
-        _out(
+        print(
             f"  {kind}/{website_id}: {snap.count(kind, website_id)} reviews, {last}, "
             f"{len(mine)} file(s) applied"
         )
     if not settings.source:
-        _out("source: not configured (REVIEW_FEED_SOURCE or --source)")
+        print("source: not configured (REVIEW_FEED_SOURCE or --source)")
         return 0
     with open_source(settings) as source:
         remotes = source.list()
         wanted = set(settings.website_ids)
         remotes = [r for r in remotes if not wanted or r.feed.website_id in wanted]
         todo = pending(snap, remotes)
-        _out(f"source {source.description}: {len(remotes)} feed file(s), {len(todo)} pending")
+        print(f"source {source.description}: {len(remotes)} feed file(s), {len(todo)} pending")
         for remote, decision in todo:
             what = {"apply": "new", "resend": "re-sent"}.get(decision.action, decision.action)
-            _out(
+            print(
                 f"  {remote.feed.name}: {what}"
                 + (
                     f" ({decision.reason})"

@@ -14,9 +14,9 @@ from collections.abc import Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .errors import ConfigError, FeedFileError, ReviewFeedError
+from .feed import FeedOptions, read_feed
 from .model import Action, FileCounts, Row, RowProblem, VendorAverage
 from .settings import Settings
 from .sources import open_source
@@ -25,9 +25,6 @@ from .sources.local import sha256_file
 from .sources.names import FeedName, parse_name
 from .store import Changes, LedgerEntry, Snapshot
 from .store.layout import DEFAULT_LAYOUT, Layout
-
-if TYPE_CHECKING:
-    from .feed import FeedOptions
 
 logger = logging.getLogger("review_feed.sync")
 
@@ -120,12 +117,15 @@ class SyncReport:
         rows = self.rows
         ch = self.total_changes
         verb = "would apply" if self.dry_run else "applied"
-        parts = [
-            f"{verb} {len(self.applied)} file(s)",
-            f"rows: {rows.new} new, {rows.update} update, {rows.delete} delete, "
-            f"{len(self.problems)} rejected",
-            f"reviews: {ch.added} added, {ch.updated} updated, {ch.removed} removed",
-        ]
+        if self.applied:
+            parts = [
+                f"{verb} {len(self.applied)} file(s)",
+                f"rows: {rows.new} new, {rows.update} update, {rows.delete} delete, "
+                f"{len(self.problems)} rejected",
+                f"reviews: {ch.added} added, {ch.updated} updated, {ch.removed} removed",
+            ]
+        else:
+            parts = ["no new file"]
         if self.already_applied:
             parts.append(f"{self.already_applied} already applied")
         if self.skipped:
@@ -163,13 +163,10 @@ class _Parsed:
 
 
 def feed_options(settings: Settings) -> FeedOptions:
-    from .feed import FeedOptions
-
-    return FeedOptions(
-        field_map=dict(settings.field_map),
-        max_field_size=settings.max_field_size,
-        store_order_ref=settings.store_order_ref,
-    )
+    try:
+        return FeedOptions.from_settings(settings)
+    except ValueError as exc:
+        raise ConfigError(f"REVIEW_FEED_FIELD_MAP / REVIEW_FEED_MAX_FIELD_SIZE: {exc}") from None
 
 
 def parse_file(path: Path, name: FeedName, options: FeedOptions) -> _Parsed:
@@ -178,8 +175,6 @@ def parse_file(path: Path, name: FeedName, options: FeedOptions) -> _Parsed:
     problems: list[str] = []
     counts = FileCounts()
     averages = 0
-    from .feed import read_feed
-
     for item in read_feed(path, name, options):
         if isinstance(item, RowProblem):
             problems.append(str(item))
