@@ -55,6 +55,7 @@ from markupsafe import Markup
 from ..model import Review
 from ..settings import Settings
 from .data import Aggregate, ReviewData
+from .i18n import LANGS, Translator
 from .slugs import product_slug
 
 log = logging.getLogger("review_feed.widgets")
@@ -65,94 +66,33 @@ LOADER_NAME = "review-feed.js"
 FRAGMENT_TEMPLATE = "review_feed/widget.html"
 FRAME_TEMPLATE = "review_feed/widget-frame.html"
 
-# Strings the widget shows. Kept here (not in the site's catalog) because the
-# widget must render with any theme and for shops that only use its files.
-_STRINGS: dict[str, dict[str, str]] = {
+# Shared words (ratings, counts, star levels, replies, dates) come from the
+# site's catalog (i18n.py); these few exist only in the widget.
+_WIDGET_WORDS: dict[str, dict[str, str]] = {
     "en": {
         "heading": "Customer reviews",
         "label": "Customer reviews: {name}",
-        "out_of": "{avg} out of 5",
-        "summary_one": "{avg} out of 5, 1 review",
-        "summary": "{avg} out of 5, {n} reviews",
-        "star_one": "1 star",
-        "stars": "{n} stars",
-        "distribution": "Ratings by stars",
         "latest": "Latest reviews",
         "all_one": "See the review",
         "all": "See all {n} reviews",
-        "none": "No reviews yet",
-        "none_long": "No reviews yet.",
-        "note": "Newest first",
-        "reply_merchant": "Reply from {brand}",
-        "reply_merchant_anon": "Reply from the merchant",
-        "reply_moderator": "Moderator",
-        "reply_customer": "Customer's answer",
-        "reply_other": "Reply ({origin})",
+        "newest_first": "Newest first",
         "fallback": "Read the customer reviews of {name}",
     },
     "fr": {
         "heading": "Avis clients",
         "label": "Avis clients : {name}",
-        "out_of": "{avg} sur 5",
-        "summary_one": "{avg} sur 5, 1 avis",
-        "summary": "{avg} sur 5, {n} avis",
-        "star_one": "1 étoile",
-        "stars": "{n} étoiles",
-        "distribution": "Répartition des notes",
         "latest": "Derniers avis",
         "all_one": "Voir l’avis",
         "all": "Voir les {n} avis",
-        "none": "Pas encore d’avis",
-        "none_long": "Pas encore d’avis.",
-        "note": "Les plus récents d’abord",
-        "reply_merchant": "Réponse de {brand}",
-        "reply_merchant_anon": "Réponse du marchand",
-        "reply_moderator": "Modérateur",
-        "reply_customer": "Réponse du client",
-        "reply_other": "Réponse ({origin})",
+        "newest_first": "Les plus récents d’abord",
         "fallback": "Lire les avis clients sur {name}",
     },
 }
-_MONTHS = {
-    "en": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
-    "fr": [
-        "janv.",
-        "févr.",
-        "mars",
-        "avr.",
-        "mai",
-        "juin",
-        "juil.",
-        "août",
-        "sept.",
-        "oct.",
-        "nov.",
-        "déc.",
-    ],
-}
-_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
 
 
 def _lang(lang: str | None) -> str:
-    code = (lang or "en").split("-")[0].split("_")[0].lower()
-    return code if code in _STRINGS else "en"
-
-
-def _number(value: float, lang: str, digits: int = 1) -> str:
-    s = f"{value:.{digits}f}"
-    return s.replace(".", ",") if lang == "fr" else s
-
-
-def format_date(iso: str | None, lang: str) -> str:
-    """The calendar date as written (no time-zone conversion): "Nov 21, 2026" / "21 nov. 2026"."""
-    m = _DATE.match(iso or "")
-    if not m:
-        return ""
-    y, mo, d = int(m[1]), int(m[2]), int(m[3])
-    if not 1 <= mo <= 12:
-        return iso or ""
-    month = _MONTHS[lang][mo - 1]
-    return f"{d} {month} {y}" if lang == "fr" else f"{month} {d}, {y}"
+    code = (lang or "en").replace("_", "-").split("-")[0].strip().lower()
+    return code if code in LANGS else "en"
 
 
 # --- paths -------------------------------------------------------------------
@@ -210,12 +150,12 @@ def _subject(data: ReviewData, ref: str | None, brand_name: str) -> _Subject:
     return _Subject(ref, p.name, p.reviews, p.aggregate)
 
 
-def _reply_label(origin: str, t: dict[str, str], brand: str) -> str:
+def _reply_label(origin: str, tr: Translator, brand: str) -> str:
     if origin == "merchant":
-        return t["reply_merchant"].format(brand=brand) if brand else t["reply_merchant_anon"]
+        return tr.text("reply_merchant", brand=brand or "")
     if origin in ("moderator", "customer"):
-        return t[f"reply_{origin}"]
-    return t["reply_other"].format(origin=origin)
+        return tr.text(f"reply_{origin}")
+    return origin.capitalize()
 
 
 def widget_view(
@@ -229,60 +169,61 @@ def widget_view(
 ) -> dict[str, Any]:
     """Everything the widget templates show, as plain values (feed text unescaped)."""
     lang = _lang(lang)
-    t = _STRINGS[lang]
+    tr = Translator(lang)
+    words = _WIDGET_WORDS[lang]
     s = _subject(data, ref, brand_name)
     agg = s.aggregate
     n = agg.count
     avg = agg.average or 0.0
-    avg_text = _number(avg, lang)
-    dist = []
-    for stars, count in agg.distribution:
-        dist.append(
-            {
-                "stars": stars,
-                "count": count,
-                "percent": round(100 * count / n) if n else 0,
-                "label": t["star_one"] if stars == 1 else t["stars"].format(n=stars),
-            }
-        )
-    reviews = []
-    for r in s.reviews[: settings.widget_count]:
-        reviews.append(
-            {
-                "rating": r.rating,
-                "rating_label": t["out_of"].format(
-                    avg=_number(r.rating, lang, 0 if r.rating == int(r.rating) else 1)
-                ),
-                "author": r.author,
-                "date": r.date,
-                "date_text": format_date(r.date, lang),
-                "text": r.text,
-                "replies": [
-                    {
-                        "label": _reply_label(p.origin, t, brand_name),
-                        "date": p.date or "",
-                        "date_text": format_date(p.date, lang),
-                        "text": p.text,
-                    }
-                    for p in r.replies
-                ],
-            }
-        )
+    avg_text = tr.decimal(avg)
+    rating_text = tr.text("rating_text", average=avg_text)
+    dist = [
+        {
+            "stars": stars,
+            "count": count,
+            "percent": round(100 * count / n) if n else 0,
+            "label": tr.level(stars),
+        }
+        for stars, count in agg.distribution
+    ]
+    reviews = [
+        {
+            "rating": r.rating,
+            "rating_label": tr.text("stars_label", rating=tr.rating(r.rating)),
+            "author": r.author,
+            "date": r.date,
+            "date_text": tr.date(r.date),
+            "text": r.text,
+            "replies": [
+                {
+                    "label": _reply_label(p.origin, tr, brand_name),
+                    "date": p.date or "",
+                    "date_text": tr.date(p.date) if p.date else "",
+                    "text": p.text,
+                }
+                for p in r.replies
+            ],
+        }
+        for r in s.reviews[: settings.widget_count]
+    ]
     name = s.name or brand_name
     return {
         "lang": lang,
-        "t": t,
-        "title": t["label"].format(name=name) if name else t["heading"],
+        "title": words["label"].format(name=name) if name else words["heading"],
         "name": name,
         "count": n,
         "average": avg,
         "average_short": avg_text,
-        "rating_label": t["out_of"].format(avg=avg_text),
-        "summary": (t["summary_one"] if n == 1 else t["summary"]).format(avg=avg_text, n=n),
+        "rating_label": rating_text,
+        "summary": f"{rating_text}, {tr.count(n)}",
+        "no_reviews": tr.text("no_reviews"),
+        "distribution_label": tr.text("distribution"),
+        "latest_label": words["latest"],
+        "note": words["newest_first"],
         "distribution": dist,
         "reviews": reviews,
         "url": url,
-        "all_label": t["all_one"] if n == 1 else t["all"].format(n=n),
+        "all_label": words["all_one"] if n == 1 else words["all"].format(n=tr.integer(n)),
     }
 
 
@@ -447,11 +388,11 @@ def embed_snippets(
     """Copy-paste snippets for the four embed forms, with absolute URLs under siteurl."""
     from markupsafe import escape
 
-    t = _STRINGS[_lang(lang)]
+    words = _WIDGET_WORDS[_lang(lang)]
     files = widget_files(settings, ref)
     site = siteurl.rstrip("/")
     full = escape(f"{site}/{page_url(settings, ref)}")
-    label = escape(t["fallback"].format(name=name or ref or t["heading"]))
+    label = escape(words["fallback"].format(name=name or ref or words["heading"]))
     attr = (
         f'data-review-feed-product="{escape(ref)}"' if ref is not None else "data-review-feed-brand"
     )
@@ -459,7 +400,7 @@ def embed_snippets(
     return {
         "ssi": f'<!--#include virtual="/{files["html"]}" -->',
         "iframe": (
-            f'<iframe src="{escape(site)}/{files["frame"]}" title="{escape(t["heading"])}" '
+            f'<iframe src="{escape(site)}/{files["frame"]}" title="{escape(words["heading"])}" '
             f'width="100%" height="{h}" style="border:0;display:block" loading="lazy"></iframe>'
         ),
         "loader": (
