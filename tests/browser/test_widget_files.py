@@ -1,0 +1,184 @@
+"""The widget files as written (no browser): sizes, scoping, escaping, the JSON format."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+
+import pytest
+from review_feed.model import Reply, Review
+from review_feed.settings import load_settings
+from review_feed.site.data import build_data
+from review_feed.site.slugs import product_slug
+from review_feed.site.widgets import (
+    FORMAT_VERSION,
+    embed_snippets,
+    loader_js,
+    render_fragment,
+    widget_css,
+    widget_document,
+    write_widgets,
+)
+
+TEXT = (
+    "Un sencha d'une grande finesse, notes iodées et herbacées. Infusion 1 min 30 à 70 °C, "
+    "c'est parfait. Livraison rapide et emballage soigné, je recommande sans hésiter. "
+)
+
+
+def five_reviews(ref: str = "SKU-100") -> list[Review]:
+    """Five realistic product reviews (~250 characters each, every other one answered)."""
+    return [
+        Review(
+            kind="product",
+            website_id="w",
+            id=f"PR{i}",
+            review_id=f"R{i}",
+            product_ref=ref,
+            product_name="Sencha Kagoshima 100 g",
+            rating=5 - i % 3,
+            text=f"{TEXT} ({i})",
+            author="Camille R.",
+            date=f"2026-11-{10 + i}T09:14:02+01:00",
+            order_date="2026-11-02",
+            replies=(Reply("2026-11-22T08:00:00", "merchant", "Merci pour votre avis !"),)
+            if i % 2
+            else (),
+        )
+        for i in range(5)
+    ]
+
+
+def gz(data: str) -> int:
+    return len(gzip.compress(data.encode("utf-8"), compresslevel=9, mtime=0))
+
+
+def test_product_fragment_with_five_reviews_is_under_6_kb_gzipped(tmp_path):
+    settings = load_settings({"REVIEW_FEED_WIDGET_COUNT": 5}, {})
+    data = build_data(five_reviews())
+    write_widgets(tmp_path, data, settings, siteurl="https://shop.example", brand_name="Maison")
+    html = (tmp_path / f"widgets/products/{product_slug('SKU-100')}.html").read_text("utf-8")
+    assert html.count('class="rf-r"') == 5
+    assert gz(html) < 6 * 1024, (len(html), gz(html))
+
+
+def test_loader_is_small_plain_es2017():
+    js = loader_js()
+    assert gz(js) < 2 * 1024, gz(js)
+    # ES2017: no optional chaining / nullish coalescing / modules / class fields
+    assert not re.search(r"\?\.|\?\?|^\s*import |^\s*export ", js, re.M)
+    assert "eval(" not in js and "innerHTML" not in js and "Function(" not in js
+
+
+def _selectors(css: str) -> list[str]:
+    css = re.sub(r"@container[^{]*\{", "", css)  # the query itself is not a selector
+    return [s.strip() for block in re.findall(r"([^{}]+)\{[^{}]*\}", css) for s in block.split(",")]
+
+
+def test_css_is_scoped_to_the_widget():
+    selectors = _selectors(widget_css())
+    assert len(selectors) > 20
+    unscoped = [s for s in selectors if not s.startswith(".rf-w")]
+    assert unscoped == []
+
+
+def test_fragment_is_self_contained_and_escapes_feed_text():
+    evil = "<script>alert(1)</script><img src=x onerror=alert(2)> {{ 7*7 }}"
+    reviews = five_reviews("<b>ref")
+    reviews[0] = Review(**{**_fields(reviews[0]), "text": evil, "author": evil})
+    data = build_data(reviews)
+    settings = load_settings({}, {})
+    html = str(render_fragment(data, settings, ref="<b>ref", brand_name=evil))
+    assert "<script" not in html and "<img" not in html and "<b>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "{{ 7*7 }}" in html
+    assert html.startswith('<section class="rf-w"') and html.rstrip().endswith("</section>")
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)  # nothing external
+    assert " id=" not in html  # two widgets on one page never clash
+
+
+def _fields(r: Review) -> dict:
+    return {f: getattr(r, f) for f in r.__slots__}
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_summary_is_readable_text(lang):
+    data = build_data(five_reviews())
+    html = str(render_fragment(data, load_settings({}, {}), ref="SKU-100", lang=lang))
+    avg = data.products["SKU-100"].aggregate.average_text
+    if lang == "en":
+        assert f"{avg} out of 5, 5 reviews" in html
+    else:
+        assert f"{avg.replace('.', ',')} sur 5, 5 avis" in html and 'lang="fr"' in html
+
+
+def test_json_document_format(tmp_path):
+    settings = load_settings({"REVIEW_FEED_WIDGET_COUNT": 3}, {})
+    data = build_data(five_reviews())
+    write_widgets(tmp_path, data, settings, siteurl="https://shop.example", brand_name="Maison")
+    slug = product_slug("SKU-100")
+    doc = json.loads((tmp_path / f"widgets/products/{slug}.json").read_text("utf-8"))
+    assert doc == widget_document(
+        data, settings, ref="SKU-100", url=doc["url"], brand_name="Maison"
+    )
+    assert doc["version"] == FORMAT_VERSION == 1
+    assert doc["kind"] == "product"
+    assert doc["product"] == {"ref": "SKU-100", "name": "Sencha Kagoshima 100 g", "slug": slug}
+    assert doc["url"] == f"https://shop.example/reviews/products/{slug}/"
+    agg = data.products["SKU-100"].aggregate
+    assert doc["aggregate"] == {
+        "count": 5,
+        "average": agg.average,
+        "average_text": agg.average_text,
+        "best": 5,
+        "worst": 1,
+    }
+    assert [d["stars"] for d in doc["distribution"]] == [5, 4, 3, 2, 1]
+    assert sum(d["count"] for d in doc["distribution"]) == 5
+    assert [r["id"] for r in doc["reviews"]] == ["PR4", "PR3", "PR2"]  # newest first, N of them
+    assert set(doc["reviews"][0]) == {
+        "id", "rating", "author", "date", "order_date", "text", "replies"
+    }  # fmt: skip
+    assert doc["reviews"][1]["replies"] == [
+        {"date": "2026-11-22T08:00:00", "origin": "merchant", "text": "Merci pour votre avis !"}
+    ]
+    brand = json.loads((tmp_path / "widgets/brand.json").read_text("utf-8"))
+    assert brand["kind"] == "brand" and brand["product"] is None and brand["reviews"] == []
+    assert brand["aggregate"]["count"] == 0 and brand["aggregate"]["average"] is None
+
+
+def test_files_and_relative_links_without_siteurl(tmp_path):
+    settings = load_settings({}, {})
+    data = build_data(five_reviews())
+    written = write_widgets(tmp_path, data, settings)
+    slug = product_slug("SKU-100")
+    names = sorted(p.relative_to(tmp_path).as_posix() for p in written)
+    assert names == sorted(
+        [
+            "widgets/brand.html",
+            "widgets/brand.json",
+            "widgets/brand-frame.html",
+            f"widgets/products/{slug}.html",
+            f"widgets/products/{slug}.json",
+            f"widgets/products/{slug}-frame.html",
+            "widgets/review-feed.js",
+        ]
+    )
+    html = (tmp_path / f"widgets/products/{slug}.html").read_text("utf-8")
+    assert f'href="../../reviews/products/{slug}/"' in html  # relative to the fragment
+    frame = (tmp_path / f"widgets/products/{slug}-frame.html").read_text("utf-8")
+    assert frame.startswith("<!doctype html>") and '<html lang="en">' in frame
+    assert 'target="_top"' in frame and "<script" not in frame
+
+
+def test_snippets():
+    settings = load_settings({}, {})
+    s = embed_snippets(settings, "https://shop.example/", ref='SKU "1"', name="Tea <b>")
+    slug = product_slug('SKU "1"')
+    assert s["ssi"] == f'<!--#include virtual="/widgets/products/{slug}.html" -->'
+    assert f'src="https://shop.example/widgets/products/{slug}-frame.html"' in s["iframe"]
+    assert 'data-review-feed-product="SKU &#34;1&#34;"' in s["loader"]
+    assert "Tea &lt;b&gt;" in s["loader"] and "min-height:440px" in s["loader"]
+    assert f'href="https://shop.example/reviews/products/{slug}/"' in s["loader"]
+    assert 'src="https://shop.example/widgets/review-feed.js"' in s["loader"]
