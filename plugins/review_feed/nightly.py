@@ -25,10 +25,13 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ReviewFeedError
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .sync import SyncReport
 
 logger = logging.getLogger("review_feed.nightly")
 
@@ -41,7 +44,7 @@ class NightlyError(ReviewFeedError):
 
 @dataclass(frozen=True)
 class NightlyResult:
-    report: Any  # review_feed.sync.SyncReport
+    report: SyncReport
     commit: str | None  # the new commit's id, None when the snapshot did not change
     message: str | None  # the commit message, None when nothing was committed
 
@@ -57,7 +60,7 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def commit_message(report: Any) -> str:
+def commit_message(report: SyncReport) -> str:
     """A commit message built from a SyncReport: subject line, then one line per file.
 
     The subject says how many files were applied and how many reviews were
@@ -73,15 +76,16 @@ def commit_message(report: Any) -> str:
     lines = [subject, ""]
     for f in applied:
         c = f.counts
+        how = " (full resync)" if f.full else " (re-sent, applied again)" if f.resent else ""
         lines.append(
-            f"- {f.name}: {c.new} NEW, {c.update} UPDATE, {c.delete} DELETE"
+            f"- {f.name}{how}: {c.new} NEW, {c.update} UPDATE, {c.delete} DELETE"
             + (f", {c.rejected} rejected" if c.rejected else "")
         )
     if not applied:
         lines.append("- no new file; the snapshot's layout or ledger changed")
-    if getattr(report, "full", None):
+    if report.full:
         lines += ["", "Full resync: reviews absent from the full file were removed."]
-    problems = list(getattr(report, "problems", ()) or ())
+    problems = list(report.problems)
     if problems:
         lines += ["", f"{_plural(len(problems), 'row')} rejected (never applied); first ones:"]
         lines += [f"  {p}" for p in problems[:5]]
@@ -183,7 +187,7 @@ def run_nightly(
     settings: Settings,
     root: Path,
     *,
-    full: str | None = None,
+    full: Path | str | None = None,
     build: Callable[[], None] | None = None,
     commit: bool = True,
     sync: Callable[..., Any] | None = None,
@@ -199,8 +203,11 @@ def run_nightly(
     if sync is None:
         from .sync import run_sync as sync
 
-    report = sync(settings, full=full, base=root)
-    code = int(getattr(report, "exit_code", 0) or 0)
+    report = sync(settings, full=None if full is None else Path(full), base=root)
+    for level, line in report.lines():
+        logger.log(level, "[review-feed] %s", line)
+    logger.info("[review-feed] %s", report.summary())
+    code = report.exit_code
     if code != 0:
         raise NightlyError(
             f"[review-feed] nightly: the sync failed (exit {code}, see its summary above); "
@@ -219,33 +226,30 @@ def run_nightly(
     return NightlyResult(report=report, commit=sha, message=message)
 
 
-def main(root: Path, *, settings_file: str = "publishconf.py", full: str | None = None) -> int:
+def main(
+    root: Path, *, settings_file: str = "publishconf.py", full: Path | str | None = None
+) -> int:
     """`invoke nightly`: settings from `settings_file` (which imports pelicanconf.py) and the
     environment, then `run_nightly`. Returns the exit code; every failure is one line."""
-    from pelican.settings import read_settings
-
+    from .cli import read_pelicanconf
     from .settings import load_settings
 
     root = Path(root).resolve()
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    log = logging.getLogger("review_feed")
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
     try:
-        config = read_settings(str(root / settings_file))
+        config = read_pelicanconf(root / settings_file)
         settings = load_settings(config, os.environ)
-        result = run_nightly(
-            settings, root, full=full, build=lambda: pelican_build(root, settings_file)
-        )
+        run_nightly(settings, root, full=full, build=lambda: pelican_build(root, settings_file))
     except ReviewFeedError as exc:
         msg = str(exc)
         if not msg.startswith("[review-feed]"):
             msg = f"[review-feed] nightly: {msg}; nothing was built or committed"
         print(msg, file=sys.stderr, flush=True)
         return exc.exit_code
-    if result.commit:
-        print(
-            f"[review-feed] nightly: committed {result.commit[:12]}: "
-            f"{result.message.splitlines()[0]}",
-            flush=True,
-        )
-    else:
-        print("[review-feed] nightly: the snapshot did not change, no commit", flush=True)
     return 0
