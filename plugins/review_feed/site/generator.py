@@ -86,7 +86,7 @@ class ReviewFeedGenerator(Generator):
         if not folder.is_dir():
             raise fail(
                 StoreError(
-                    f"[review-feed] snapshot folder {folder} not found: set "
+                    f"snapshot folder {folder} not found: set "
                     "REVIEW_FEED_SNAPSHOT (relative paths start at the folder pelican "
                     "runs in) or run `review-feed sync` first"
                 )
@@ -107,7 +107,7 @@ class ReviewFeedGenerator(Generator):
         try:
             data = build_data(reviews)
         except ValueError as exc:  # two refs on one path: never silently merge products
-            raise fail(StoreError(f"[review-feed] {exc}")) from None
+            raise fail(StoreError(str(exc))) from None
         declared = declared_products(self.context)
         slugs = {p.slug: ref for ref, p in data.products.items()}
         for ref, (title, _url) in declared.items():
@@ -117,8 +117,7 @@ class ReviewFeedGenerator(Generator):
                 if slug in slugs:
                     raise fail(
                         StoreError(
-                            f"[review-feed] product refs {slugs[slug]!r} and {ref!r} "
-                            f"map to the same path {slug}"
+                            f"product refs {slugs[slug]!r} and {ref!r} map to the same path {slug}"
                         )
                     )
                 slugs[slug] = ref

@@ -83,6 +83,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "rating": "Rating",
         "count": "Reviews",
         "skip": "Skip to content",
+        "breadcrumb": "Breadcrumb",
         "percent": "{p}%",
         "notice": (
             "Reviews are collected by our independent review provider, which invites "
@@ -127,6 +128,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "rating": "Note",
         "count": "Avis",
         "skip": "Aller au contenu",
+        "breadcrumb": "Fil d’Ariane",
         "percent": "{p}\u202f%",
         "notice": (
             "Les avis sont collectés par notre prestataire d’avis indépendant, qui invite "

@@ -17,11 +17,13 @@ Filters:  review_stars(rating) -> Markup (role="img" with a text label)
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from jinja2 import ChoiceLoader, PackageLoader, pass_context
 from markupsafe import Markup, escape
 
+from ..errors import ReviewFeedError
 from . import jsonld
 from .generator import ReviewFeedGenerator
 from .view import ReviewFeed
@@ -32,6 +34,20 @@ def register() -> None:
 
     signals.get_generators.connect(get_generators)
     signals.generator_init.connect(extend_environment)
+    pelican_log = logging.getLogger("pelican")
+    if not any(isinstance(f, OneLineErrors) for f in pelican_log.filters):
+        pelican_log.addFilter(OneLineErrors())
+
+
+class OneLineErrors(logging.Filter):
+    """Pelican logs a failed build with its traceback; ours are one-line user messages
+    (bad settings, a missing snapshot), so drop the traceback for them only."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, ReviewFeedError):
+            record.exc_info = None
+        return True
 
 
 def get_generators(_pelican: Any) -> type[ReviewFeedGenerator]:

@@ -249,6 +249,6 @@ def stars_markup(rating: float | None, t: Translator) -> Markup:
     width = max(0.0, min(100.0, value * 20))
     label = t.text("stars_label", rating=t.rating(round(value, 1)))
     return Markup(
-        '<span class="rf-stars" role="img" aria-label="{label}">'
-        '<span class="rf-stars-on" style="width:{width}%"></span></span>'
+        '<span class="rfp-stars" role="img" aria-label="{label}">'
+        '<span class="rfp-stars-on" style="width:{width}%"></span></span>'
     ).format(label=escape(label), width=f"{width:g}")

@@ -1,0 +1,17 @@
+"""Production settings (the nightly CI build): pelicanconf.py plus the public URL.
+
+`REVIEW_FEED_SYNC=true` in the environment makes the build pull the night's
+feed files first; secrets (REVIEW_FEED_PASSWORD, ...) come only from the
+environment too.
+"""
+
+import os
+import sys
+
+sys.path.append(os.curdir)
+from pelicanconf import *  # noqa: E402, F403
+
+SITEURL = os.environ.get("SITEURL", "https://reviews.maison-lumiere.example")
+RELATIVE_URLS = False
+DELETE_OUTPUT_DIRECTORY = True
+REVIEW_FEED_SYNC = os.environ.get("REVIEW_FEED_SYNC", "false")

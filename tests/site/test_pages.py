@@ -1,0 +1,170 @@
+"""Brand, product and index pages: they exist at their URLs and their numbers match the snapshot."""
+
+from __future__ import annotations
+
+from review_feed.site.data import star_bucket
+from review_feed.site.slugs import product_slug
+from sitebuild import product_review, replies, site_review
+
+# 23 brand reviews: ratings cycle 5,4,5,3,1,... so every level but 2 is present.
+RATINGS = [5, 4, 5, 3, 1, 5, 4, 4.5, 5, 3]
+
+
+def brand_reviews(n: int = 23):
+    return [site_review(i, RATINGS[i % len(RATINGS)]) for i in range(n)]
+
+
+def texts(tree) -> list[str]:
+    return [
+        p.text_content() for p in tree.xpath('//li[@class="rfp-review"]//p[@class="rfp-text"][1]')
+    ]
+
+
+def test_brand_page_numbers_pagination_and_filters(build_site):
+    reviews = brand_reviews()
+    built = build_site(reviews, REVIEW_FEED_PAGE_SIZE=10)
+    avg = sum(r.rating for r in reviews) / len(reviews)
+    tree = built.tree("reviews/")
+    summary = tree.xpath('string(//p[@class="rfp-rating-text"])')
+    assert summary == f"{avg:.1f} out of 5, 23 reviews"
+    # distribution 5..1 with counts and percentages, each non-empty level linked
+    rows = tree.xpath('//ul[@class="rfp-dist"]/li')
+    assert [r.xpath("string(.//*[contains(@class,'rfp-dl')])") for r in rows] == [
+        "5 stars",
+        "4 stars",
+        "3 stars",
+        "2 stars",
+        "1 star",
+    ]
+    expected = {lv: sum(1 for r in reviews if star_bucket(r.rating) == lv) for lv in range(1, 6)}
+    for row, level in zip(rows, (5, 4, 3, 2, 1), strict=True):
+        n = expected[level]
+        assert " ".join(row.xpath("string(.//span[@class='rfp-dn'])").split()) == (
+            f"{n} ({round(100 * n / 23)}%)"
+        )
+        links = row.xpath(".//a/@href")
+        assert links == ([f"../reviews/stars-{level}/"] if n else [])
+    # paginated newest first: 10 + 10 + 3
+    newest = sorted(reviews, key=lambda r: (r.date, r.id), reverse=True)
+    shown = []
+    for url in ("reviews/", "reviews/page/2/", "reviews/page/3/"):
+        shown += texts(built.tree(url))
+    assert shown == [r.text for r in newest]
+    assert not built.path("reviews/page/4/").exists()
+    page2 = built.tree("reviews/page/2/")
+    assert page2.xpath('//a[@rel="prev"]/@href') == ["../../../reviews/"]
+    assert page2.xpath('//a[@rel="next"]/@href') == ["../../../reviews/page/3/"]
+    # the filtered lists hold exactly that level
+    for level, n in expected.items():
+        if n:
+            got = texts(built.tree(f"reviews/stars-{level}/"))
+            want = [r.text for r in newest if star_bucket(r.rating) == level][:10]
+            assert got == want
+        else:
+            assert not built.path(f"reviews/stars-{level}/").exists()
+
+
+def test_review_details_order_date_and_replies_in_order(build_site):
+    r = site_review(
+        1,
+        4,
+        order_date="2026-10-01T09:00:00",
+        date="2026-10-03T10:00:00+02:00",
+        replies=replies(
+            ("2026-10-04T08:00:00", "moderator", "Checked."),
+            ("2026-10-05T08:00:00", "merchant", "Thank you!"),
+            ("2026-10-06T08:00:00", "customer", "You're welcome."),
+        ),
+    )
+    built = build_site([r])
+    tree = built.tree("reviews/")
+    item = tree.xpath('//li[@class="rfp-review"]')[0]
+    assert item.xpath("string(.//h3)") == "Author1 B."
+    when = " ".join(item.xpath("string(.//p[@class='rfp-when'])").split())
+    assert when == "October 3, 2026, following an order of October 1, 2026"
+    assert item.xpath(".//span[@role='img']/@aria-label") == ["4 out of 5 stars"]
+    heads = [
+        " ".join(h.text_content().split()) for h in item.xpath(".//p[@class='rfp-reply-head']")
+    ]
+    assert heads == [
+        "Moderator · October 4, 2026",
+        "Reply from Test Tea Shop · October 5, 2026",
+        "Customer · October 6, 2026",
+    ]
+
+
+def test_product_pages_and_index(build_site):
+    reviews = [
+        product_review(i, "SKU-100", [5, 4, 4][i % 3], product_name="Sencha") for i in range(3)
+    ]
+    reviews += [product_review(10 + i, "MATCHA-30", 2) for i in range(2)]
+    built = build_site(reviews)
+    sencha = built.tree(f"reviews/products/{product_slug('SKU-100')}/")
+    assert sencha.xpath("string(//h1)") == "Reviews of Sencha"
+    assert sencha.xpath('string(//p[@class="rfp-rating-text"])') == "4.3 out of 5, 3 reviews"
+    matcha = built.tree(f"reviews/products/{product_slug('MATCHA-30')}/")
+    # no product name anywhere: the ref is the name
+    assert matcha.xpath("string(//h1)") == "Reviews of MATCHA-30"
+    index = built.tree("reviews/products/")
+    rows = index.xpath("//table[@class='rfp-table']/tbody/tr")
+    got = {
+        r.xpath("string(th/a)"): (
+            r.xpath("string(.//span[@role='img']/@aria-label)"),
+            r.xpath("string(td[@class='rfp-num'])"),
+        )
+        for r in rows
+    }
+    assert got == {"Sencha": ("4.3 out of 5 stars", "3"), "MATCHA-30": ("2 out of 5 stars", "2")}
+    hrefs = index.xpath("//table//th/a/@href")
+    assert sorted(hrefs) == sorted(
+        f"../../reviews/products/{product_slug(ref)}/" for ref in ("SKU-100", "MATCHA-30")
+    )
+
+
+def test_urls_come_from_settings(build_site):
+    reviews = [*brand_reviews(3), product_review(1, "A1", 5)]
+    built = build_site(
+        reviews,
+        REVIEW_FEED_BRAND_URL="avis/",
+        REVIEW_FEED_BRAND_SAVE_AS="avis/index.html",
+        REVIEW_FEED_PRODUCT_URL="avis/p/{slug}.html",
+        REVIEW_FEED_PRODUCT_SAVE_AS="avis/p/{slug}.html",
+        REVIEW_FEED_PRODUCTS_URL="avis/p/",
+        REVIEW_FEED_PRODUCTS_SAVE_AS="avis/p/index.html",
+        REVIEW_FEED_PAGE_SIZE=2,
+    )
+    assert built.path("avis/").exists()
+    assert built.path("avis/page/2/").exists()
+    assert built.path(f"avis/p/{product_slug('A1')}.html").exists()
+    assert built.path(f"avis/p/stars-5/{product_slug('A1')}.html").exists()
+    assert built.path("avis/p/").exists()
+    assert not built.path("reviews/").exists()
+
+
+def test_product_refs_differing_by_case_space_slash_unicode_get_distinct_pages(build_site):
+    refs = ["SKU-100", "sku-100", "SKU 100", "SKU/100", "SKU-100é", "茶-1", "../etc"]
+    reviews = [product_review(i, ref, 1 + i % 5, text=f"about {ref}") for i, ref in enumerate(refs)]
+    built = build_site(reviews)
+    slugs = {product_slug(ref) for ref in refs}
+    assert len(slugs) == len(refs)
+    for ref in refs:
+        tree = built.tree(f"reviews/products/{product_slug(ref)}/")
+        assert tree.xpath("string(//h1)") == f"Reviews of {ref}"
+        assert texts(tree) == [f"about {ref}"]
+    assert not (built.output.parent / "etc").exists()
+
+
+def test_empty_snapshot_builds(build_site):
+    built = build_site([])
+    assert "No reviews yet." in built.html("reviews/")
+    assert built.jsonld("reviews/") == []
+    assert built.path("reviews/products/").exists()
+
+
+def test_rebuilds_keep_no_state(build_site):
+    # Two builds in one process (as under --autoreload): the second shows only its own data.
+    first = build_site([site_review(1, 5, text="first build")])
+    second = build_site([site_review(2, 1, text="second build")])
+    assert "first build" in first.html("reviews/")
+    html = second.html("reviews/")
+    assert "second build" in html and "first build" not in html
