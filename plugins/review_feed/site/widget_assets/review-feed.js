@@ -16,7 +16,7 @@
     return (text || "p") + "-" + (h >>> 0).toString(16).padStart(8, "0");
   };
   // fragment elements we produce; anything else is dropped, as is every on* attribute
-  const ok = /^(SECTION|STYLE|DIV|H2|P|SPAN|UL|OL|LI|TIME|A|STRONG|EM|BR)$/;
+  const ok = /^(SECTION|ARTICLE|HEADER|FOOTER|STYLE|DIV|H[1-6]|P|SPAN|UL|OL|LI|DL|DT|DD|TIME|A|STRONG|EM|B|I|SMALL|BR|HR|BLOCKQUOTE|TABLE|CAPTION|THEAD|TBODY|TR|TH|TD)$/;
   const clean = (root, at) => {
     for (const el of [...root.querySelectorAll("*")]) {
       if (!ok.test(el.tagName)) { el.remove(); continue; }
@@ -53,6 +53,8 @@
       }
     }
   };
+  // pages that add placeholders later (single-page shops) dispatch this event
+  document.addEventListener("review-feed:scan", run);
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", run);
   else run();
 })();
