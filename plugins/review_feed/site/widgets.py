@@ -53,7 +53,7 @@ import jinja2
 from markupsafe import Markup
 
 from ..model import Review
-from ..settings import Settings
+from ..settings import Settings, load_settings
 from .data import Aggregate, ReviewData
 from .i18n import LANGS, Translator
 from .slugs import product_slug
@@ -396,11 +396,12 @@ def embed_snippets(
     attr = (
         f'data-review-feed-product="{escape(ref)}"' if ref is not None else "data-review-feed-brand"
     )
+    title = escape(words["label"].format(name=name) if name else words["heading"])
     h = WIDGET_HEIGHT
     return {
         "ssi": f'<!--#include virtual="/{files["html"]}" -->',
         "iframe": (
-            f'<iframe src="{escape(site)}/{files["frame"]}" title="{escape(words["heading"])}" '
+            f'<iframe src="{escape(site)}/{files["frame"]}" title="{title}" '
             f'width="100%" height="{h}" style="border:0;display:block" loading="lazy"></iframe>'
         ),
         "loader": (
@@ -409,3 +410,33 @@ def embed_snippets(
         ),
         "json": f'fetch("{site}/{files["json"]}").then((r) => r.json())',
     }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m review_feed.site.widgets --siteurl URL [REF ...]`: print the snippets."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m review_feed.site.widgets",
+        description="Print the copy-paste embed snippets of the brand widget or of products.",
+    )
+    parser.add_argument("--siteurl", required=True, help="where the site is published")
+    parser.add_argument("--lang", default="en")
+    parser.add_argument("-s", "--settings", default="pelicanconf.py", help="Pelican settings")
+    parser.add_argument("refs", nargs="*", help="product refs (none: the brand widget)")
+    args = parser.parse_args(argv)
+    config: dict[str, Any] = {}
+    if Path(args.settings).exists():
+        from pelican.settings import get_settings_from_file
+
+        config = get_settings_from_file(args.settings)
+    settings = load_settings(config)  # + REVIEW_FEED_* from the environment
+    for ref in args.refs or [None]:
+        print(f"# {'brand' if ref is None else ref}")
+        for form, text in embed_snippets(settings, args.siteurl, ref=ref, lang=args.lang).items():
+            print(f"## {form}\n{text}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
