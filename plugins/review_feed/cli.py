@@ -127,7 +127,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from .sources import open_source
     from .store import Snapshot
-    from .sync import pending
+    from .sync import checked_files, pending
 
     settings = settings_from(args)
     root = settings.path(settings.snapshot)
@@ -154,7 +154,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         remotes = source.list()
         wanted = set(settings.website_ids)
         remotes = [r for r in remotes if not wanted or r.feed.website_id in wanted]
-        todo = pending(snap, remotes)
+        todo = pending(snap, remotes, checked_files(settings, None, source))
         print(f"source {source.description}: {len(remotes)} feed file(s), {len(todo)} pending")
         for remote, decision in todo:
             what = {"apply": "new", "resend": "re-sent"}.get(decision.action, decision.action)

@@ -15,7 +15,9 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ConfigError, FeedFileError, ReviewFeedError
+import orjson
+
+from .errors import ConfigError, FeedFileError, ReviewFeedError, StoreError
 from .feed import FeedOptions, read_feed
 from .model import Action, FileCounts, Row, RowProblem, VendorAverage
 from .settings import Settings
@@ -198,32 +200,90 @@ def _apply_key(feed: FeedName) -> tuple[str, str]:
 
 @dataclass(slots=True)
 class Decision:
-    action: str  # "apply", "resend", "already", "superseded", "late", "conflict"
+    # "apply", "verify" (same name and size as an applied file: compare checksums),
+    # "resend", "already", "superseded", "late", "conflict"
+    action: str
     reason: str = ""
 
 
-def decide(snap: Snapshot, remote: RemoteFile) -> Decision:
+CHECKED_FILE = "checked-files.json"
+
+
+class Checked:
+    """Files whose checksum was verified, by source, name, size and mtime (download cache).
+
+    Lets a nightly run skip re-downloading files already applied, while a file
+    re-sent with the same size but new content is still caught whenever its
+    modification time changed (or the server gives none, or the cache is gone).
+    Not part of the snapshot: it holds timestamps.
+    """
+
+    def __init__(self, path: Path | None, source: str) -> None:
+        self.path = path
+        self.source = source
+        self.data: dict[str, dict[str, list]] = {}
+        if path is not None and path.is_file():
+            try:
+                loaded = orjson.loads(path.read_bytes())
+                if isinstance(loaded, dict):
+                    self.data = loaded
+            except (OSError, orjson.JSONDecodeError):
+                self.data = {}  # only a cache: rebuilt by checking again
+        self.dirty = False
+
+    def sha256(self, remote: RemoteFile) -> str | None:
+        if remote.mtime is None:
+            return None
+        got = self.data.get(self.source, {}).get(remote.feed.name)
+        if got and got[0] == remote.size and got[1] == remote.mtime:
+            return got[2]
+        return None
+
+    def remember(self, remote: RemoteFile, sha: str) -> None:
+        if remote.mtime is not None:
+            self.data.setdefault(self.source, {})[remote.feed.name] = [
+                remote.size,
+                remote.mtime,
+                sha,
+            ]
+            self.dirty = True
+
+    def save(self) -> None:
+        if self.path is None or not self.dirty:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(self.path.name + ".tmp")
+            tmp.write_bytes(orjson.dumps(self.data, option=orjson.OPT_SORT_KEYS))
+            tmp.replace(self.path)
+        except OSError as exc:
+            logger.warning("[review-feed] cannot write %s: %s", self.path, exc.strerror or exc)
+
+
+def decide(snap: Snapshot, remote: RemoteFile, checked: Checked | None = None) -> Decision:
     """What to do with a listed file, given the ledger (no download needed)."""
     feed = remote.feed
     key = _apply_key(feed)
     mine = [e for e in snap.ledger if e.collection == feed.collection]
     full = max((e for e in mine if e.full), key=lambda e: e.key, default=None)
-    if full is not None and key <= full.key and feed.name != full.name:
-        return Decision("superseded", f"covered by the full resync {full.name}")
+    if full is not None and key <= full.key:
+        if feed.name == full.name and remote.size != full.size:
+            return Decision(
+                "late",
+                "differs from the file of that name applied as a full resync; to use it, "
+                "run review-feed sync --full with it",
+            )
+        if feed.name != full.name:
+            return Decision("superseded", f"covered by the full resync {full.name}")
     entry = snap.ledger_entry(feed.name)
     newer = [e for e in mine if e.key > key]
     if entry is not None:
         if entry.size == remote.size:
-            return Decision("already")
-        if newer:
-            return Decision(
-                "conflict",
-                f"{feed.name} was applied before with different content "
-                f"({entry.size} bytes, now {remote.size}) and newer files of "
-                f"{feed.kind}/{feed.website_id} followed it; not applied: a full resync "
-                "(review-feed sync --full FILE) fixes it",
-            )
-        return Decision("resend", f"{feed.name} was re-sent with different content")
+            known = checked.sha256(remote) if checked is not None else None
+            if known == entry.sha256:
+                return Decision("already")
+            return Decision("verify")
+        return _changed(feed, newer, entry)
     if newer:
         return Decision(
             "late",
@@ -231,6 +291,23 @@ def decide(snap: Snapshot, remote: RemoteFile) -> Decision:
             "regress newer reviews, so it is left for a full resync (review-feed sync --full FILE)",
         )
     return Decision("apply")
+
+
+def _changed(feed: FeedName, newer: list[LedgerEntry], entry: LedgerEntry) -> Decision:
+    if entry.full:
+        return Decision(
+            "late",
+            "differs from the file of that name applied as a full resync; "
+            "to use it instead, run review-feed sync --full with it",
+        )
+    if newer:
+        return Decision(
+            "conflict",
+            f"{feed.name} was applied before with different content and newer files of "
+            f"{feed.kind}/{feed.website_id} followed it ({newer[-1].name}); not applied: "
+            "a full resync (review-feed sync --full FILE) fixes it",
+        )
+    return Decision("resend", f"{feed.name} was re-sent with different content")
 
 
 def _entry(feed: FeedName, size: int, sha: str, counts: FileCounts, full: bool) -> LedgerEntry:
@@ -320,10 +397,13 @@ def run_sync(
         applied_remotes: list[RemoteFile] = []
         if source is not None:
             report.source = source.description
-            applied_remotes = _apply_source(snap, source, settings, options, report)
+            checked = checked_files(settings, base, source)
+            applied_remotes = _apply_source(snap, source, settings, options, report, checked)
         report.changes = snap.changes()
         if not dry_run:
             report.files_written = snap.commit()
+            if source is not None:
+                checked.save()
             for remote in applied_remotes:
                 try:
                     source.after_apply(remote)  # type: ignore[union-attr]
@@ -340,6 +420,7 @@ def _apply_source(
     settings: Settings,
     options: FeedOptions,
     report: SyncReport,
+    checked: Checked,
 ) -> list[RemoteFile]:
     wanted = set(settings.website_ids)
     remotes = [r for r in source.list() if not wanted or r.feed.website_id in wanted]
@@ -357,7 +438,7 @@ def _apply_source(
                 )
             )
             continue
-        decision = decide(snap, remote)
+        decision = decide(snap, remote, checked)
         if decision.action == "already":
             report.already_applied += 1
             continue
@@ -368,11 +449,9 @@ def _apply_source(
             report.skipped.append(SkippedFile(feed.name, decision.reason))
             continue
         if decision.action == "conflict":
-            report.errors.append(FileError(decision.reason, 5))
+            report.errors.append(FileError(decision.reason, StoreError.exit_code))
             continue
-        outcome = _apply_one(
-            snap, source, remote, options, report, resend=decision.action == "resend"
-        )
+        outcome = _apply_one(snap, source, remote, options, report, decision, checked)
         if outcome is True:
             applied.append(remote)
         elif outcome is False:
@@ -386,14 +465,33 @@ def _apply_one(
     remote: RemoteFile,
     options: FeedOptions,
     report: SyncReport,
-    *,
-    resend: bool,
+    decision: Decision,
+    checked: Checked,
 ) -> bool | None:
     """True when applied, False when it failed (later files of its collection wait), None
     when there was nothing to do."""
     feed = remote.feed
     try:
         fetched = source.fetch(remote)
+    except ReviewFeedError as exc:
+        report.errors.append(FileError(str(exc), exc.exit_code))
+        return False
+    checked.remember(remote, fetched.sha256)
+    if decision.action == "verify":
+        old = snap.ledger_entry(feed.name)
+        assert old is not None  # "verify" is only decided for a file in the ledger
+        if old.sha256 == fetched.sha256:
+            report.already_applied += 1
+            return None
+        mine = [e for e in snap.ledger if e.collection == feed.collection]
+        decision = _changed(feed, [e for e in mine if e.key > _apply_key(feed)], old)
+        if decision.action == "conflict":
+            report.errors.append(FileError(decision.reason, StoreError.exit_code))
+            return None
+        if decision.action == "late":
+            report.skipped.append(SkippedFile(feed.name, decision.reason))
+            return None
+    try:
         parsed = parse_file(fetched.path, feed, options)
     except ReviewFeedError as exc:
         report.errors.append(FileError(str(exc), exc.exit_code))
@@ -409,11 +507,8 @@ def _apply_one(
             )
         )
         return False
+    resend = decision.action == "resend"
     if resend:
-        old = snap.ledger_entry(feed.name)
-        if old is not None and old.sha256 == fetched.sha256:  # listing size was stale
-            report.already_applied += 1
-            return None
         report.warnings.append(
             f"{feed.name} was re-sent with different content: applied again on top of the "
             "first version (reviews only the first version held stay; a full resync removes them)"
@@ -426,11 +521,17 @@ def _apply_one(
     return True
 
 
-def pending(snap: Snapshot, remotes: Iterable[RemoteFile]) -> list[tuple[RemoteFile, Decision]]:
+def pending(
+    snap: Snapshot, remotes: Iterable[RemoteFile], checked: Checked | None = None
+) -> list[tuple[RemoteFile, Decision]]:
     """What a sync would do with each listed file (for `status`), without downloading."""
     out = []
     for r in sorted(remotes, key=lambda r: _apply_key(r.feed)):
-        d = decide(snap, r)
-        if d.action not in ("already", "superseded"):
+        d = decide(snap, r, checked)
+        if d.action not in ("already", "superseded", "verify"):
             out.append((r, d))
     return out
+
+
+def checked_files(settings: Settings, base: Path | None, source: Source) -> Checked:
+    return Checked(settings.path(settings.cache, base) / CHECKED_FILE, source.description)

@@ -80,7 +80,7 @@ def _run(root: Path, layout: Layout, runs) -> None:
 @given(actions=st.lists(action, max_size=40), cuts=st.lists(st.integers(0, 40)), layout=layouts)
 def test_runs_equal_model_and_all_at_once(actions, cuts, layout):
     bounds = sorted({0, len(actions), *(c for c in cuts if c <= len(actions))})
-    runs = [actions[a:b] for a, b in itertools.pairwise(bounds)]
+    runs = [actions[a:b] for a, b in itertools.pairwise(bounds)] or [[]]
     with tempfile.TemporaryDirectory() as tmp:
         one, many = Path(tmp, "one"), Path(tmp, "many")
         _run(one, layout, [actions])

@@ -429,6 +429,9 @@ class Snapshot:
         cols = [self._collections[k] for k in sorted(self._collections)]
         touched = sum(c.write_months() for c in cols)
         touched += sum(c.write_index() for c in cols)
+        if not (self.root / LEDGER_FILE).exists():
+            self.ledger  # noqa: B018 -- a fresh snapshot gets its (empty) ledger
+            self._ledger_dirty = True
         if self._ledger_dirty:
             assert self._ledger is not None
             path = self.root / LEDGER_FILE
