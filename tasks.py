@@ -235,13 +235,21 @@ def test(c):
     c.run(f"{shlex.quote(sys.executable)} -m pytest {_remainder()}", pty=False)
 
 
-@task(help={"rows": "rows of the full load", "delta": "rows of the nightly delta"})
-def bench(c, rows=None, delta=None):
-    """Measure sync speed on generated feeds (bench/run.py)"""
+@task(
+    help={
+        "reviews": "reviews in the full load (default 1,000,000)",
+        "products": "products (default: reviews / 20)",
+        "delta": "rows of the nightly delta (default 5,000)",
+        "out": "JSON results file (default bench/results/bench.json)",
+    }
+)
+def bench(c, reviews=None, products=None, delta=None, out=None):
+    """Measure sync and build speed on generated feeds (bench/run.py; extra args after --)"""
     os.chdir(HERE)
     args = [sys.executable, "bench/run.py"]
-    if rows:
-        args += ["--rows", str(rows)]
-    if delta:
-        args += ["--delta", str(delta)]
+    for flag, value in (("--reviews", reviews), ("--products", products), ("--delta", delta)):
+        if value:
+            args += [flag, str(value)]
+    if out:
+        args += ["--out", out]
     c.run(shlex.join(args) + " " + _remainder(), pty=False)
