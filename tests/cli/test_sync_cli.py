@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from clitools import mtimes, no_traceback, product_row, run, tree, write_csv
 from lxml import etree
-
 from review_feed.store import Snapshot
 
 PRODUCT = "reviews_product_shop1_{}.csv"
