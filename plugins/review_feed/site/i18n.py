@@ -84,6 +84,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "count": "Reviews",
         "skip": "Skip to content",
         "breadcrumb": "Breadcrumb",
+        "read_reviews": "Read the reviews",
         "percent": "{p}%",
         "notice": (
             "Reviews are collected by our independent review provider, which invites "
@@ -129,6 +130,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "count": "Avis",
         "skip": "Aller au contenu",
         "breadcrumb": "Fil d’Ariane",
+        "read_reviews": "Lire les avis",
         "percent": "{p}\u202f%",
         "notice": (
             "Les avis sont collectés par notre prestataire d’avis indépendant, qui invite "
