@@ -183,6 +183,7 @@ class FTPSource(RemoteSource):
         assert self._ftp is not None
         lines: list[str] = []
         self._ftp.retrlines("LIST", lines.append)
+        self._ftp.voidcmd("TYPE I")  # LIST switched to ASCII, where SIZE is refused
         out = []
         for line in lines:
             e = parse_list_line(line)

@@ -17,10 +17,10 @@ from .url import RemoteURL
 
 logger = logging.getLogger("review_feed.sources.sftp")
 
-# Big windows and many requests in flight: paramiko's defaults crawl on big files.
-_WINDOW = 1 << 27
+# A big window and every read request in flight at once (prefetch): paramiko's
+# defaults crawl on big files. The window also bounds what sits unread in memory.
+_WINDOW = 1 << 25
 _PACKET = 1 << 15
-_PREFETCH_REQUESTS = 128
 _CHUNK = 1 << 20
 _KEEPALIVE = 15
 
@@ -135,7 +135,8 @@ class SFTPSource(RemoteSource):
         assert self._sftp is not None
         with self._sftp.open(self._path(name), "rb") as fh:
             fh.settimeout(self.timeout)
-            fh.prefetch(size, max_concurrent_requests=_PREFETCH_REQUESTS)
+            _quiet_prefetch(fh)
+            fh.prefetch(size)
             while data := fh.read(_CHUNK):
                 sink.write(data)
 
@@ -193,6 +194,24 @@ class SFTPSource(RemoteSource):
                 transient=False,
             )
         return found
+
+
+def _quiet_prefetch(fh: paramiko.SFTPFile) -> None:
+    """Keep paramiko's prefetch thread from printing a traceback when the server goes away.
+
+    The thread only sends read requests; when the connection drops, the reading
+    side gets the error (and reports it as one line), so the thread can end quietly.
+    No request limit is set: with one, the thread would spin forever after a drop.
+    """
+    send_requests = getattr(fh, "_prefetch_thread", None)
+    if send_requests is None:
+        return
+
+    def run(*args: object) -> None:
+        with contextlib.suppress(Exception):
+            send_requests(*args)
+
+    fh._prefetch_thread = run
 
 
 def _mtime(value: int | None) -> float | None:
