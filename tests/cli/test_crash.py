@@ -1,0 +1,96 @@
+"""kill -9 at random instants of a real sync, then sync again: byte-identical to no crash."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from clitools import command, product_row, run, tree, write_csv
+
+NAME = "reviews_product_big_{}.csv"
+SEED = int(os.environ.get("CRASH_SEED", "0")) or random.randrange(1, 10**6)
+
+
+def _generate(src_first: Path, src_all: Path) -> None:
+    """Night 1: 40,000 reviews over two years; nights 2-3: updates that move reviews across
+    months, deletions and new reviews: every kind of write (new months, removed files)."""
+    rnd = random.Random(7)
+
+    def date(rnd: random.Random) -> str:
+        return (
+            f"{rnd.choice([2025, 2026])}-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d} 10:00:00"
+        )
+
+    night1 = [
+        product_row("NEW", f"P{i:06d}", date=date(rnd), text=f"Avis n°{i} « thé » " * 3)
+        for i in range(40_000)
+    ]
+    night2 = [
+        product_row("UPDATE", f"P{rnd.randrange(40_000):06d}", date=date(rnd), rate="2")
+        for _ in range(15_000)
+    ]
+    night2 += [product_row("DELETE", f"P{rnd.randrange(40_000):06d}") for _ in range(4_000)]
+    night3 = [product_row("NEW", f"Q{i:06d}", date="2027-01-15 10:00:00") for i in range(15_000)]
+    night3 += [product_row("DELETE", f"P{rnd.randrange(40_000):06d}") for _ in range(4_000)]
+    write_csv(src_first / NAME.format("2026-12-01"), night1)
+    for folder in (src_all,):
+        shutil.copy(src_first / NAME.format("2026-12-01"), folder / NAME.format("2026-12-01"))
+        write_csv(folder / NAME.format("2026-12-02"), night2)
+        write_csv(folder / NAME.format("2026-12-03"), night3)
+
+
+@pytest.fixture(scope="module")
+def feeds(tmp_path_factory):
+    root = tmp_path_factory.mktemp("crash")
+    first, full = root / "first", root / "all"
+    first.mkdir()
+    full.mkdir()
+    _generate(first, full)
+    base = root / "base"
+    proc = run("sync", "-q", "--source", str(first), "--snapshot", str(base), cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    ref = root / "ref"
+    shutil.copytree(base, ref)
+    started = time.monotonic()
+    proc = run("sync", "-q", "--source", str(full), "--snapshot", str(ref), cwd=root)
+    took = time.monotonic() - started
+    assert proc.returncode == 0, proc.stderr
+    return root, full, base, tree(ref), took
+
+
+@pytest.mark.slow
+def test_kill_9_then_rerun_is_byte_identical(feeds, tmp_path):
+    root, full, base, expected, took = feeds
+    assert took > 0.5, f"the sync must take long enough to be killed mid-way ({took:.2f}s)"
+    rnd = random.Random(SEED)
+    kills = 8
+    # one kill in each eighth of the run, so the write phase is always hit
+    delays = [took * (k + rnd.random()) / kills for k in range(kills)]
+    killed_mid_way = 0
+    for n, delay in enumerate(delays):
+        snap = tmp_path / f"snap{n}"
+        shutil.copytree(base, snap)
+        before = tree(snap)
+        proc = subprocess.Popen(
+            [*command(), "sync", "-q", "--source", str(full), "--snapshot", str(snap)],
+            cwd=root,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(delay)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        state = tree(snap)
+        if state != before and state != expected:
+            killed_mid_way += 1
+        again = run("sync", "-q", "--source", str(full), "--snapshot", str(snap), cwd=root)
+        assert again.returncode == 0, (SEED, delay, again.stderr)
+        assert tree(snap) == expected, f"CRASH_SEED={SEED}, killed after {delay:.3f}s"
+    print(f"CRASH_SEED={SEED}: {killed_mid_way}/{kills} kills left a half-written snapshot")
+    assert killed_mid_way, "no kill landed in the write phase: the test proved nothing"
