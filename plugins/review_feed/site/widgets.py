@@ -193,6 +193,7 @@ def widget_view(
             "author": r.author,
             "date": r.date,
             "date_text": tr.date(r.date),
+            "order_text": tr.text("order_of", date=tr.date(r.order_date)) if r.order_date else "",
             "text": r.text,
             "replies": [
                 {
