@@ -41,6 +41,11 @@ class NightlyError(ReviewFeedError):
 
     exit_code = 7
 
+    def __init__(self, message: str, exit_code: int | None = None) -> None:
+        super().__init__(message)
+        if exit_code is not None:
+            self.exit_code = exit_code  # a failed sync keeps the sync's own exit code
+
 
 @dataclass(frozen=True)
 class NightlyResult:
@@ -211,7 +216,8 @@ def run_nightly(
     if code != 0:
         raise NightlyError(
             f"[review-feed] nightly: the sync failed (exit {code}, see its summary above); "
-            "nothing was built or committed, the next run retries the same files"
+            "nothing was built or committed, the next run retries the same files",
+            exit_code=code,
         )
     (build or (lambda: pelican_build(root)))()
     if not commit:
