@@ -43,12 +43,13 @@ Collection = tuple[str, str]
 
 
 def line_record(review: Review, keep_order_ref: bool = False) -> dict[str, Any]:
-    """The per-line record: the export record without kind/website_id (the path says them)."""
+    """The per-line record: the export record without kind/website_id (the path says them),
+    nulls and empty reply lists left out (shorter lines, easier diffs; restored on read)."""
     rec = review.to_record()
     del rec["kind"], rec["website_id"]
     if not keep_order_ref:
         rec.pop("order_ref", None)
-    return rec
+    return {k: v for k, v in rec.items() if v is not None and v != []}
 
 
 def _review(kind: str, website_id: str, rec: dict[str, Any]) -> Review:
