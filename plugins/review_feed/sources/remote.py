@@ -195,6 +195,7 @@ class RemoteSource:
         self.after_apply_mode = after_apply
         self.archive_dir = archive_dir
         self._connected = False
+        self._unreachable: Failure | None = None  # connecting failed for good in this run
 
     # --- what a protocol implements
     def _connect(self) -> None:
@@ -369,12 +370,19 @@ class RemoteSource:
     # --- connection, retries and messages
     def _call(self, what: str, fn: Callable[..., T], *args: object) -> T:
         """`fn(*args)` on a live connection, reconnecting and retrying transient failures."""
+        if self._unreachable is not None:  # do not wait for a dead server once per file
+            f = self._unreachable
+            raise SourceError(
+                f"{what} {self.description}: {f.why} (earlier in this run); {f.check}"
+            )
         attempt = 0
         while True:
+            connecting = not self._connected
             try:
-                if not self._connected:
+                if connecting:
                     self._connected = True  # so close() tidies a half-open connection
                     self._connect()
+                    connecting = False
                 return fn(*args)
             except SourceError:
                 self.close()
@@ -385,6 +393,8 @@ class RemoteSource:
                 if failure is None:
                     raise
                 if not failure.transient or attempt >= self.retries:
+                    if connecting and failure.transient:
+                        self._unreachable = failure
                     tries = f" (after {attempt + 1} attempts)" if attempt else ""
                     raise SourceError(
                         f"{what} {self.description}: {failure.why}{tries}; {failure.check}"
