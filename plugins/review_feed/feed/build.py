@@ -7,64 +7,86 @@ here once; the CSV, legacy and XML readers only find the raw values.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import fields
+from dataclasses import fields, make_dataclass
 from typing import Any
 
 import orjson
 
 from ..errors import FeedFileError
 from ..model import Action, Reply, Review, Row, RowProblem
-from .values import clean_text, display_name, normalise_date, origin, parse_action, parse_rate
+from .values import (
+    ACTIONS,
+    HOURS,
+    RATES,
+    TWO,
+    clean_text,
+    display_name,
+    normalise_date,
+    origin,
+    parse_action,
+    parse_rate,
+    valid_day,
+)
 from .values import shorten as _show
 
 # --- fast construction of the frozen records -------------------------------
 # A frozen dataclass's generated __init__ goes through object.__setattr__ per
-# field, which costs more than the whole CSV parse of a row. Setting the slots
-# through their descriptors builds the very same object at half the price. If
-# the model's fields ever change, fall back to the ordinary constructor.
-
-_REVIEW_FIELDS = (
-    "kind",
-    "website_id",
-    "id",
-    "review_id",
-    "product_ref",
-    "product_name",
-    "rating",
-    "text",
-    "author",
-    "date",
-    "order_date",
-    "replies",
-    "order_ref",
-)
-_ROW_FIELDS = ("action", "kind", "website_id", "id", "review", "where")
+# field: for Review and Row together that costs about as much as the csv
+# module's whole parse of a row. So each is built as an instance of a mutable
+# twin with the very same slots, whose class is then switched to the frozen
+# one (a layout-compatible __class__ assignment): the result is an ordinary,
+# frozen Review/Row, equal to one made by the constructor, at a third of the
+# price. If the model ever stops being twin-able, the plain constructor is used.
 
 
-def _slot_builder(cls: type, names: tuple[str, ...]) -> Callable[..., Any]:
-    if tuple(f.name for f in fields(cls)) != names or not hasattr(cls, "__slots__"):
+def _twin(cls: type) -> type | None:
+    names = [f.name for f in fields(cls)]
+    twin = make_dataclass("_Mutable" + cls.__name__, names, slots=True)
+    try:
+        probe = twin(*range(len(names)))
+        probe.__class__ = cls
+    except TypeError:
+        return None
+    if probe != cls(*range(len(names))):  # pragma: no cover - a model change
+        return None
+    return twin
+
+
+_REVIEW_TWIN = _twin(Review)
+_ROW_TWIN = _twin(Row)
+
+
+def _maker(cls: type, twin: type | None) -> Callable[..., Any]:
+    if twin is None:  # pragma: no cover - a model change
         return cls
-    setters = [cls.__dict__[n].__set__ for n in names]
-    new = object.__new__
-    args = ", ".join(names)
-    body = "\n".join(f"    _s{i}(o, {n})" for i, n in enumerate(names))
-    src = f"def make({args}):\n    o = _new(_cls)\n{body}\n    return o\n"
-    scope: dict[str, Any] = {"_new": new, "_cls": cls}
-    scope.update({f"_s{i}": s for i, s in enumerate(setters)})
-    exec(src, scope)  # static source built from the model's own field names
-    return scope["make"]
+
+    def make(*args: Any) -> Any:
+        obj = twin(*args)
+        obj.__class__ = cls
+        return obj
+
+    return make
 
 
-new_review: Callable[..., Review] = _slot_builder(Review, _REVIEW_FIELDS)
-new_row: Callable[..., Row] = _slot_builder(Row, _ROW_FIELDS)
-
+new_review: Callable[..., Review] = _maker(Review, _REVIEW_TWIN)
+new_row: Callable[..., Row] = _maker(Row, _ROW_TWIN)
 _DELETE = Action.DELETE
+_MMSS = frozenset(f":{m}:{s}" for m in TWO for s in TWO)  # ":MM:SS"
 
 
 class Context:
     """What every row of one file shares, and the row builder itself."""
 
-    __slots__ = ("days", "file", "kind", "limit", "product", "store_order_ref", "website_id")
+    __slots__ = (
+        "build",
+        "days",
+        "file",
+        "kind",
+        "limit",
+        "product",
+        "store_order_ref",
+        "website_id",
+    )
 
     def __init__(self, file: str, kind: str, website_id: str, limit: int, store_order_ref: bool):
         self.file = file
@@ -74,6 +96,7 @@ class Context:
         self.limit = limit
         self.store_order_ref = store_order_ref
         self.days: dict[str, bool] = {}  # calendar-day checks, cached for this file only
+        self.build = make_builder(self)
 
     def problem(self, where: str, field: str | None, message: str) -> RowProblem:
         return RowProblem(self.file, where, field, message)
@@ -118,6 +141,7 @@ class Context:
 
     def replies_json(self, cell: str, where: str) -> tuple[Reply, ...] | RowProblem:
         """The CSV `moderation` cell: a JSON array of {"date", "origin", "comment"}."""
+        self.check_size(cell, where, "moderation")
         try:
             data = orjson.loads(cell)
         except orjson.JSONDecodeError as exc:
@@ -142,31 +166,45 @@ class Context:
             triplets.append((item.get("date"), item.get("origin", item.get("author")), comment))
         return self.replies(triplets, where, "moderation")
 
+
+def make_builder(ctx: Context) -> Callable[..., Row | RowProblem]:
+    """The per-row function of one file (a closure: its constants are local, it runs 10^6 times).
+
+    build(action, review_id, product_review_id, product_ref, product_name,
+          review_date, order_date, rate, review, firstname, lastname,
+          order_ref, replies, where) with "" for an absent value; `replies`
+    is the CSV moderation cell (JSON text) or already-made Replies.
+    """
+    kind = ctx.kind
+    website_id = ctx.website_id
+    product = ctx.product
+    keep_order_ref = ctx.store_order_ref
+    quarter = ctx.limit // 4
+    days = ctx.days
+    hours: dict[str, str] = {}  # "YYYY-MM-DD HH" -> "YYYY-MM-DDTHH" ("" when invalid)
+    problem = ctx.problem
+    actions = ACTIONS
+    rates = RATES
+    mmss = _MMSS
+    delete = _DELETE
+    review_twin = _REVIEW_TWIN or Review
+    row_twin = _ROW_TWIN or Row
+    review_cls = Review
+    row_cls = Row
+    str_ = str
+
     def build(
-        self,
-        action: str,
-        rid: str,
-        prid: str,
-        ref: str,
-        pname: str,
-        rdate: str,
-        odate: str,
-        rate: str,
-        text: str,
-        first: str,
-        last: str,
-        oref: str,
-        replies: str | tuple[Reply, ...] | RowProblem,
-        where: str,
-    ) -> Row | RowProblem:
-        """One row's raw strings ("" when absent) -> the normalised Row, or why not."""
-        act = parse_action(action)
+        action, rid, prid, ref, pname, rdate, odate, rate, text, first, last, oref, replies, where
+    ):
+        act = actions.get(action)
         if act is None:
-            return self.problem(
-                where, "action", f"expected NEW, UPDATE or DELETE, found {_show(action)}"
-            )
+            act = parse_action(action)
+            if act is None:
+                return problem(
+                    where, "action", f"expected NEW, UPDATE or DELETE, found {_show(action)}"
+                )
         rid = rid.strip()
-        if self.product:
+        if product:
             prid = prid.strip()
             ref = ref.strip()
             if prid:
@@ -174,64 +212,121 @@ class Context:
             elif rid and ref:
                 ident = rid + "/" + ref
             else:
-                return self.problem(
+                return problem(
                     where,
                     "product_review_id",
                     "missing: expected a product_review_id, or a review_id and a product_ref",
                 )
         else:
             if not rid:
-                return self.problem(where, "review_id", "missing: expected the review id")
+                return problem(where, "review_id", "missing: expected the review id")
             ident = rid
             ref = ""
-        if act is _DELETE:
-            return new_row(act, self.kind, self.website_id, ident, None, where)
+        if act is delete:
+            return new_row(act, kind, website_id, ident, None, where)
 
-        date = normalise_date(rdate, self.days)
+        date = None
+        if len(rdate) == 19:
+            tail = rdate[13:]
+            if tail in mmss:
+                hp = hours.get(rdate[:13])
+                if hp is None:
+                    hp = hours[rdate[:13]] = _hour_prefix(rdate[:13], days)
+                if hp:
+                    date = hp + tail
         if date is None:
-            if not rdate.strip():
-                return self.problem(where, "review_date", "missing: NEW and UPDATE need a date")
-            return self.problem(
-                where,
-                "review_date",
-                f"expected a date like 2026-11-19 18:04:11, found {_show(rdate)}",
-            )
-        rating = parse_rate(rate)
+            date = normalise_date(rdate, days)
+            if date is None:
+                if not rdate.strip():
+                    return problem(where, "review_date", "missing: NEW and UPDATE need a date")
+                return problem(
+                    where,
+                    "review_date",
+                    f"expected a date like 2026-11-19 18:04:11, found {_show(rdate)}",
+                )
+        rating = rates.get(rate)
         if rating is None:
-            return self.problem(
-                where, "rate", f"expected a rating from 1 to 5 (4, 4.0, 4.5), found {_show(rate)}"
-            )
-        if self.product and not ref:
-            return self.problem(where, "product_ref", "missing: a product review needs one")
+            rating = parse_rate(rate)
+            if rating is None:
+                return problem(
+                    where,
+                    "rate",
+                    f"expected a rating from 1 to 5 (4, 4.0, 4.5), found {_show(rate)}",
+                )
+        if product and not ref:
+            return problem(where, "product_ref", "missing: a product review needs one")
         order_date = None
         if odate:
-            order_date = normalise_date(odate, self.days)
+            if len(odate) == 19:
+                tail = odate[13:]
+                if tail in mmss:
+                    hp = hours.get(odate[:13])
+                    if hp is None:
+                        hp = hours[odate[:13]] = _hour_prefix(odate[:13], days)
+                    if hp:
+                        order_date = hp + tail
+            if order_date is None:
+                order_date = normalise_date(odate, days)
             if order_date is None and odate.strip():
-                return self.problem(
+                return problem(
                     where,
                     "order_date",
                     f"expected a date like 2026-11-19 18:04:11, found {_show(odate)}",
                 )
-        if replies.__class__ is str:
-            replies = self.replies_json(replies, where) if replies.strip() else ()
-        if replies.__class__ is RowProblem:
-            return replies  # type: ignore[return-value]
-        pname = pname.strip() if self.product else ""
+        if replies:
+            if replies.__class__ is str_:
+                replies = ctx.replies_json(replies, where) if replies.strip() else ()
+            if replies.__class__ is RowProblem:
+                return replies
+        else:
+            replies = ()
+        if len(text) > quarter:
+            ctx.check_size(text, where, "review")
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
-        review = new_review(
-            self.kind,
-            self.website_id,
+        # the display name (values.display_name, with the common case first)
+        first = first.strip()
+        last = last.strip()
+        if (
+            first
+            and last
+            and len(first) != 9
+            and len(last) != 9
+            and "@" not in first
+            and "@" not in last
+        ):
+            author = f"{first} {last[0].upper()}."
+        else:
+            author = display_name(first, last)
+        review = review_twin(
+            kind,
+            website_id,
             ident,
             rid or None,
             ref or None,
-            pname or None,
+            (pname.strip() or None) if product else None,
             rating,
             text.strip(),
-            display_name(first, last),
+            author,
             date,
             order_date,
             replies,
-            (oref.strip() or None) if self.store_order_ref else None,
+            (oref.strip() or None) if keep_order_ref else None,
         )
-        return new_row(act, self.kind, self.website_id, ident, review, where)
+        review.__class__ = review_cls
+        row = row_twin(act, kind, website_id, ident, review, where)
+        row.__class__ = row_cls
+        return row
+
+    return build
+
+
+def _hour_prefix(prefix: str, days: dict[str, bool]) -> str:
+    """ "YYYY-MM-DD HH" or "...THH" -> "YYYY-MM-DDTHH" when valid, else ""."""
+    day = prefix[:10]
+    ok = days.get(day)
+    if ok is None:
+        ok = days[day] = valid_day(day)
+    if ok and prefix[10] in (" ", "T") and prefix[11:] in HOURS:
+        return day + "T" + prefix[11:]
+    return ""

@@ -51,14 +51,6 @@ class _TSV(csv.Dialect):
     strict = True  # a stray or unterminated quote is an error, never swallowed text
 
 
-def _lines(fh, quarter: int, flag: list[bool]) -> Iterator[str]:
-    """The file's lines; flags a line long enough to hide an oversize cell."""
-    for line in fh:
-        if len(line) > quarter:
-            flag[0] = True
-        yield line
-
-
 def _ends_with_newline(path: Path) -> bool:
     with path.open("rb") as fh:
         fh.seek(0, 2)
@@ -103,20 +95,25 @@ def read_csv(
 ) -> Iterator[Row | RowProblem | VendorAverage]:
     file = ctx.file
     limit = ctx.limit
-    complete = _ends_with_newline(path)
-    flag = [False]
-    with path.open(encoding="utf-8-sig", errors="strict", newline="") as fh:
-        reader = csv.reader(_lines(fh, max(1, limit // 4), flag), _TSV)
+    try:
+        complete = _ends_with_newline(path)
+        fh = path.open(encoding="utf-8-sig", errors="strict", newline="")
+    except OSError as exc:
+        raise FeedFileError(f"{file}: cannot read {path}: {exc.strerror or exc}") from None
+    with fh:
+        reader = csv.reader(fh, _TSV)
         state = _State(ctx, path, table, complete)
         while True:
             out: list[Row | RowProblem | VendorAverage] = []
             old = csv.field_size_limit(limit)
             try:
-                done = state.batch(reader, out, flag)
+                done = state.batch(reader, out)
             except csv.Error as exc:
                 raise _csv_error(exc, file, state.prev + 1, limit) from None
             except UnicodeDecodeError:
                 raise _utf8_error(path, file) from None
+            except OSError as exc:
+                raise FeedFileError(f"{file}: cannot read {path}: {exc.strerror or exc}") from None
             finally:
                 csv.field_size_limit(old)
             yield from out
@@ -185,57 +182,88 @@ class _State:
                 ctx.check_size(c, where, name)
 
     # -- a batch of rows ---------------------------------------------------
-    def batch(self, reader, out: list, flag: list[bool]) -> bool:
+    def batch(self, reader, out: list) -> bool:
         """Read up to _BATCH records into `out`; True at the end of the file."""
-        ctx = self.ctx
-        build = ctx.build
+        if self.layout == "header":
+            done = self._header_batch(reader, out)
+        else:
+            done = self._any_batch(reader, out)
+        if done and not self.complete and self.bad_at == self.prev:
+            # the last row has the wrong cell count and no final line break: cut short
+            raise FeedFileError(
+                f"{self.ctx.file}: {self.bad_where}: the file ends in the middle of a row "
+                "(cells missing, no final line break): truncated, the file is rejected"
+            )
+        return done
+
+    def _header_batch(self, reader, out: list) -> bool:
+        # The hot loop of a big file: locals only, one build call per row.
+        build = self.ctx.build
+        get = self.get
+        ncols = self.ncols
         append = out.append
         prev = self.prev
         n = 0
-        cells: list[str] = []
         try:
             for cells in reader:
                 start = prev + 1
                 prev = reader.line_num
-                self.prev = prev
-                if flag[0] or prev != start:
-                    flag[0] = False
-                    self._check_sizes(cells, f"line {start}")
-                if self.layout == "header":
-                    if len(cells) != self.ncols:
-                        row = self._odd_count(cells, start)
-                        if row is None:
-                            continue
-                        if row.__class__ is RowProblem:
-                            self.bad_at, self.bad_where = prev, row.where
-                            append(row)
-                            continue
-                        cells = row
+                if len(cells) == ncols and prev == start:
                     cells.append("")
-                    append(build(*self.get(cells), f"line {start}"))
-                elif self.layout == "legacy":
-                    if not cells or (len(cells) == 1 and not cells[0].strip()):
-                        continue
-                    row = self._legacy(cells, f"line {start}")
-                    if row.__class__ is RowProblem and row.field == "cells":
-                        self.bad_at, self.bad_where = prev, row.where
-                    append(row)
+                    append(build(*get(cells), f"line {start}"))
                 else:
-                    if not cells or (len(cells) == 1 and not cells[0].strip()):
-                        continue
-                    if self._start(cells):
-                        append(self._legacy(cells, f"line {start}"))
+                    self._header_row(cells, start, prev, out)
                 n += 1
-                if n >= _BATCH:
+                if n == _BATCH:
                     return False
         finally:
             self.prev = prev
-        if not self.complete and self.bad_at == prev:
-            # the last row has the wrong cell count and no final line break: cut short
-            raise FeedFileError(
-                f"{ctx.file}: {self.bad_where}: the file ends in the middle of a row "
-                "(cells missing, no final line break): truncated, the file is rejected"
-            )
+        return True
+
+    def _header_row(self, cells: list[str], start: int, end: int, out: list) -> None:
+        """A row off the fast path: over several lines, or with an odd cell count."""
+        where = f"line {start}"
+        self._check_sizes(cells, where)
+        if len(cells) != self.ncols:
+            row = self._odd_count(cells, start)
+            if row is None:
+                return
+            if row.__class__ is RowProblem:
+                self.bad_at, self.bad_where = end, where
+                out.append(row)
+                return
+            cells = row
+        cells.append("")
+        out.append(self.ctx.build(*self.get(cells), where))
+
+    def _any_batch(self, reader, out: list) -> bool:
+        prev = self.prev
+        n = 0
+        try:
+            for cells in reader:
+                start = prev + 1
+                prev = reader.line_num
+                where = f"line {start}"
+                if self.layout == "header":
+                    self._header_row(cells, start, prev, out)
+                elif not cells or (len(cells) == 1 and not cells[0].strip()):
+                    continue  # a blank line
+                elif self.layout == "legacy":
+                    self._check_sizes(cells, where)
+                    row = self._legacy(cells, where)
+                    if row.__class__ is RowProblem and row.field == "cells":
+                        self.bad_at, self.bad_where = prev, where
+                    out.append(row)
+                else:
+                    self.prev = prev
+                    self._check_sizes(cells, where)
+                    if self._start(cells):
+                        out.append(self._legacy(cells, where))
+                n += 1
+                if n == _BATCH:
+                    return False
+        finally:
+            self.prev = prev
         return True
 
     def _odd_count(self, cells: list[str], start: int) -> list[str] | RowProblem | None:

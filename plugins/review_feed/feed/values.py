@@ -31,8 +31,8 @@ for _i in range(1, 5):
     RATES[f"{_i},5"] = _i + 0.5
 del _i
 
-_TWO = frozenset(f"{i:02d}" for i in range(60))
-_HOURS = frozenset(f"{i:02d}" for i in range(24))
+TWO = frozenset(f"{i:02d}" for i in range(60))
+HOURS = frozenset(f"{i:02d}" for i in range(24))
 
 _DATE = re.compile(
     r"(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})"
@@ -82,9 +82,9 @@ def normalise_date(raw: str, days: dict[str, bool] | None = None) -> str | None:
             ok
             and raw[13] == ":"
             and raw[16] == ":"
-            and raw[11:13] in _HOURS
-            and raw[14:16] in _TWO
-            and raw[17:] in _TWO
+            and raw[11:13] in HOURS
+            and raw[14:16] in TWO
+            and raw[17:] in TWO
         ):
             return day + "T" + raw[11:]
     return _slow_date(raw.strip())
@@ -100,7 +100,7 @@ def _slow_date(s: str) -> str | None:
     if m["H"] is None:
         return day
     hh, mm, ss = m["H"], m["M"], m["S"] or "00"
-    if hh not in _HOURS or mm not in _TWO or ss not in _TWO:
+    if hh not in HOURS or mm not in TWO or ss not in TWO:
         return None
     out = f"{day}T{hh}:{mm}:{ss}"
     frac = (m["f"] or "").rstrip("0")
@@ -113,7 +113,7 @@ def _slow_date(s: str) -> str | None:
         else:
             digits = tz[1:].replace(":", "")
             oh, om = digits[:2], digits[2:] or "00"
-            if oh not in _HOURS or om not in _TWO:
+            if oh not in HOURS or om not in TWO:
                 return None
             tz = f"{tz[0]}{oh}:{om}"
         out += tz

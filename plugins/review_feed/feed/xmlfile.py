@@ -85,7 +85,10 @@ def read_xml(
 ) -> Iterator[Row | RowProblem]:
     file = ctx.file
     limit4 = ctx.limit
-    _check_head(path, file)
+    try:
+        _check_head(path, file)
+    except OSError as exc:
+        raise FeedFileError(f"{file}: cannot read {path}: {exc.strerror or exc}") from None
     events = etree.iterparse(
         str(path),
         events=("end",),
@@ -121,6 +124,8 @@ def read_xml(
             _refuse_dtd(root.getroottree(), file)
     except etree.XMLSyntaxError as exc:
         raise _syntax_error(exc, file, count) from None
+    except OSError as exc:
+        raise FeedFileError(f"{file}: cannot read {path}: {exc.strerror or exc}") from None
 
 
 def _record(elem, ctx: Context, table, where: str, limit: int) -> Row | RowProblem:
