@@ -68,40 +68,6 @@ def hostile_reviews() -> list[Review]:
     return [product, brand]
 
 
-def generated_reviews() -> list[Review]:
-    """Stand-in for the committed snapshot while data/reviews is still empty."""
-    texts = [
-        "Lovely, delicate and fresh. I steep it at 70 °C for 90 seconds.",
-        "Parcel arrived in two days, tea well packed.",
-        "A bit strong for me, but my partner loves it.",
-        "Très parfumé, exactement comme décrit.",
-        "Good value. Will order again.",
-    ]
-    out = []
-    for i in range(24):
-        ref = ("SKU-100", "TEA-GREEN-50", "SKU-200")[i % 3]
-        kind = "site" if i % 4 == 0 else "product"
-        out.append(
-            Review(
-                kind=kind,
-                website_id=WEBSITE_ID,
-                id=f"G{i:03d}",
-                review_id=f"G{i:03d}",
-                product_ref=None if kind == "site" else ref,
-                product_name=None if kind == "site" else f"Tea {ref}",
-                rating=(5, 4, 5, 3, 5, 4)[i % 6],
-                text=texts[i % len(texts)],
-                author=("Camille R.", "Oliver B.", "Anonymous", "Eva")[i % 4],
-                date=f"2026-11-{1 + i:02d}T10:00:00",
-                order_date=f"2026-10-{1 + i:02d}" if i % 2 else None,
-                replies=(Reply(f"2026-11-{2 + i:02d}T09:00:00", "merchant", "Thank you!"),)
-                if i % 5 == 0
-                else (),
-            )
-        )
-    return out
-
-
 # --- static servers -------------------------------------------------------------
 
 

@@ -23,7 +23,6 @@ from browser_harness import (
     CLS_SCRIPT,
     Served,
     Watch,
-    generated_reviews,
     hostile_reviews,
     is_loopback,
     serve,
@@ -43,45 +42,28 @@ except ModuleNotFoundError:  # bare `pytest` (not `python -m pytest`): repo root
 class Site:
     output: Path
     snapshot: Path
-    pelican: bool  # False when the site plugin is not there yet (widgets only)
     refs: list[str]
-
-
-def _plugin_ready() -> bool:
-    return (REPO / "pelicanconf.py").exists() and (
-        REPO / "plugins/review_feed/site/plugin.py"
-    ).exists()
 
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
+    """`pelican content -s pelicanconf.py` over the demo snapshot + hostile reviews."""
     from review_feed.site.data import build_data
     from review_feed.store import read_reviews, write_reviews
 
     base = tmp_path_factory.mktemp("browser-site")
-    committed = REPO / "data" / "reviews"
-    reviews = list(read_reviews(committed)) if committed.exists() else []
-    reviews = (reviews or generated_reviews()) + hostile_reviews()
+    reviews = list(read_reviews(REPO / "data" / "reviews"))
+    assert reviews, "the committed demo snapshot (data/reviews) is empty"
+    reviews += hostile_reviews()
     snapshot = base / "snapshot"
     write_reviews(snapshot, reviews)
     output = base / "output"
-    data = build_data(reviews)
-    if _plugin_ready():
-        env = {
-            **os.environ,
-            "REVIEW_FEED_SNAPSHOT": str(snapshot),
-            "REVIEW_FEED_SYNC": "false",
-        }
-        cmd = [sys.executable, "-m", "pelican", str(REPO / "content"), "-o", str(output)]
-        cmd += ["-s", str(REPO / "pelicanconf.py"), "-q"]
-        run = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
-        assert run.returncode == 0, f"pelican build failed:\n{run.stdout}\n{run.stderr}"
-        return Site(output, snapshot, True, list(data.products))
-    from review_feed.settings import load_settings
-    from review_feed.site.widgets import write_widgets
-
-    write_widgets(output, data, load_settings({}, {}), brand_name="Maison Lumière")
-    return Site(output, snapshot, False, list(data.products))
+    env = {**os.environ, "REVIEW_FEED_SNAPSHOT": str(snapshot), "REVIEW_FEED_SYNC": "false"}
+    cmd = [sys.executable, "-m", "pelican", str(REPO / "content"), "-o", str(output)]
+    cmd += ["-s", str(REPO / "pelicanconf.py"), "-q"]
+    run = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
+    assert run.returncode == 0, f"pelican build failed:\n{run.stdout}\n{run.stderr}"
+    return Site(output, snapshot, list(build_data(reviews).products))
 
 
 @pytest.fixture(scope="session")

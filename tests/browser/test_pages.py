@@ -38,16 +38,10 @@ def page_path(site, which: str) -> str:
     raise ValueError(which)
 
 
-@pytest.fixture
-def need_pelican(site):
-    from tests.conftest import require
-
-    require(site.pelican, "the site plugin and pelicanconf.py are not there yet")
-
-
+@pytest.mark.parametrize("width", [1200, 375])
 @pytest.mark.parametrize("which", PAGES)
-def test_page_renders_cleanly_without_shift(which, site, site_server, open_page, need_pelican):
-    page, watch = open_page(site_server.url + page_path(site, which))
+def test_page_renders_cleanly_without_shift(which, width, site, site_server, open_page):
+    page, watch = open_page(site_server.url + page_path(site, which), width=width)
     assert page.locator("h1").count() >= 1
     settle(page)
     assert cls(page) == 0, page.evaluate("window.__shifts")
@@ -58,7 +52,7 @@ def test_page_renders_cleanly_without_shift(which, site, site_server, open_page,
     )
 
 
-def test_hostile_text_is_shown_as_text(site, site_server, open_page, need_pelican):
+def test_hostile_text_is_shown_as_text(site, site_server, open_page):
     page, watch = open_page(site_server.url + page_path(site, "hostile-product"))
     body = page.locator("body").inner_text()
     assert "<script>window.__pwned=1</script>" in body
@@ -72,7 +66,7 @@ def test_hostile_text_is_shown_as_text(site, site_server, open_page, need_pelica
 
 
 @pytest.mark.parametrize("which", ["brand", "product", "products", "content"])
-def test_page_passes_axe(which, site, site_server, open_page, axe_js, need_pelican):
+def test_page_passes_axe(which, site, site_server, open_page, axe_js):
     page, _ = open_page(site_server.url + page_path(site, which))
     violations = axe_violations(page, axe_js)
     assert violations == [], dump(violations)
