@@ -168,3 +168,12 @@ def test_rebuilds_keep_no_state(build_site):
     assert "first build" in first.html("reviews/")
     html = second.html("reviews/")
     assert "second build" in html and "first build" not in html
+
+
+def test_long_lists_link_a_window_of_pages(build_site):
+    built = build_site(brand_reviews(12), REVIEW_FEED_PAGE_SIZE=1)
+    nav = built.tree("reviews/page/6/").xpath("//nav[@class='rfp-pagination']")[0]
+    items = [" ".join(li.text_content().split()) for li in nav.xpath(".//li")]
+    assert items == ["← Previous", "1", "…", "4", "5", "6", "7", "8", "…", "12", "Next →"]
+    assert nav.xpath(".//span[@aria-current='page']/text()") == ["6"]
+    assert built.path("reviews/page/12/").exists()

@@ -146,6 +146,7 @@ class ReviewFeed:
     data: ReviewData  # what the widgets read (product names already resolved)
     env: Any = None  # the generator's autoescaping Jinja environment
     site_url: str = ""  # Pelican's SITEURL
+    _stars: dict[float, Markup] = field(default_factory=dict, repr=False)  # this build's only
 
     def absolute(self, url: str) -> str | None:
         """An absolute URL for structured data, when SITEURL is absolute."""
@@ -212,7 +213,24 @@ class ReviewFeed:
         return reply.origin.capitalize()
 
     def stars(self, rating: float | None) -> Markup:
-        return stars_markup(rating, self.t)
+        key = round(float(rating or 0), 2)
+        if key not in self._stars:  # a handful of distinct values, thousands of calls
+            self._stars[key] = stars_markup(key, self.t)
+        return self._stars[key]
+
+    @staticmethod
+    def page_window(
+        pages: Sequence[tuple[int, str]], current: int, around: int = 2
+    ) -> list[tuple[int, str] | None]:
+        """Page links to show: first, last and `around` each side of the current one;
+        None marks a gap. Keeps every page O(1) in size however long the list."""
+        shown: list[tuple[int, str] | None] = []
+        for n, url in pages:
+            if n in (1, len(pages)) or abs(n - current) <= around:
+                if shown and shown[-1] is not None and shown[-1][0] != n - 1:
+                    shown.append(None)
+                shown.append((n, url))
+        return shown
 
 
 def make_listing(
