@@ -440,3 +440,38 @@ def test_key_text_with_escaped_newlines(
     env["private_key"] = env["private_key"].strip().replace("\n", "\\n")
     _, fetched = fetch_all(open_remote(sftp_url(sshd, folder, ssh_user), **env))
     assert len(fetched) == 3
+
+
+def test_the_documented_pinning_commands_work(
+    sshd, ssh_user, tmp_path, client_keys, host_key, open_remote
+):
+    """`ssh-keyscan -H -p PORT host > known_hosts` and `ssh-keygen -lf` as the README says."""
+    import shutil
+    import subprocess
+
+    from tests.conftest import require
+
+    require(shutil.which("ssh-keyscan") is not None, "ssh-keyscan (openssh-client) is missing")
+    folder = write_feed(tmp_path / "drop", SMALL_FEED)
+    scan = subprocess.run(
+        ["ssh-keyscan", "-H", "-t", "ed25519", "-p", str(sshd.port), "127.0.0.1"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    known = tmp_path / "known_hosts"
+    known.write_text(scan.stdout)
+    assert scan.stdout.startswith("|1|")  # hashed host names are understood too
+    listed, _ = fetch_all(
+        open_remote(
+            sftp_url(sshd, folder, ssh_user),
+            private_key=client_keys["ed25519"].private_text,
+            known_hosts=str(known),
+        )
+    )
+    assert len(listed) == 3
+    printed = subprocess.run(
+        ["ssh-keygen", "-lf", str(known)], capture_output=True, text=True, check=True
+    ).stdout
+    assert printed.split()[1] == host_key.fingerprint  # the form REVIEW_FEED_HOST_KEY_SHA256 takes
