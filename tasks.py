@@ -36,6 +36,7 @@ def _settings(settings_file=None):
     and `invoke --list` work even while pelicanconf.py is broken)."""
     from pelican.settings import read_settings
 
+    os.chdir(HERE)  # relative paths in the settings (output/, data/reviews) start here
     return read_settings(str(HERE / (settings_file or CONFIG["settings_base"])))
 
 
@@ -125,11 +126,14 @@ def serve(c, host=None, port=None):
         allow_reuse_address = True
 
     out = _settings()["OUTPUT_PATH"]
-    server = AddressReuseTCPServer(
-        out,
-        (host or CONFIG["host"], CONFIG["port"] if port is None else int(port)),
-        ComplexHTTPRequestHandler,
-    )
+    address = (host or CONFIG["host"], CONFIG["port"] if port is None else int(port))
+    try:
+        server = AddressReuseTCPServer(out, address, ComplexHTTPRequestHandler)
+    except OSError as exc:
+        sys.exit(
+            f"cannot serve on {address[0]}:{address[1]} ({exc.strerror or exc}): "
+            "pick another port with --port N (--port 0: any free port)"
+        )
     bound_host, bound_port = server.server_address[:2]
     print(f"Serving {out} at http://{bound_host}:{bound_port}/ (Ctrl-C to stop)", flush=True)
     try:
