@@ -70,7 +70,8 @@ def commit_message(report: SyncReport) -> str:
 
     The subject says how many files were applied and how many reviews were
     added, updated and removed, so `git log --oneline` reads as a diary of the
-    feed. Review texts never go in: only counts and the (validated) file names.
+    feed. Nothing from inside the files goes in (the snapshot's privacy rules
+    hold for commit messages too): only counts and the validated file names.
     """
     applied = list(report.applied)
     added, updated, removed = _n(report.added), _n(report.updated), _n(report.removed)
@@ -90,10 +91,12 @@ def commit_message(report: SyncReport) -> str:
         lines.append("- no new file; the snapshot's layout or ledger changed")
     if report.full:
         lines += ["", "Full resync: reviews absent from the full file were removed."]
-    problems = list(report.problems)
-    if problems:
-        lines += ["", f"{_plural(len(problems), 'row')} rejected (never applied); first ones:"]
-        lines += [f"  {p}" for p in problems[:5]]
+    if report.problems:
+        # Counted, not quoted: a problem line may echo feed text, and git keeps it forever.
+        lines += [
+            "",
+            f"{_plural(len(report.problems), 'row')} rejected (never applied): see the run's log.",
+        ]
     lines += ["", "Committed by review-feed nightly (sync, publish build, commit)."]
     return "\n".join(lines) + "\n"
 
