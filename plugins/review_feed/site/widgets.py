@@ -221,6 +221,9 @@ def widget_view(
         "distribution_label": tr.text("distribution"),
         "latest_label": words["latest"],
         "note": words["newest_first"],
+        # EU consumer law: say how reviews are collected wherever they are shown
+        "about_label": tr.text("about_reviews"),
+        "notice": settings.notice or tr.text("notice"),
         "distribution": dist,
         "reviews": reviews,
         "url": url,
@@ -308,6 +311,7 @@ def widget_document(
         "brand": brand_name or None,
         "product": None if ref is None else {"ref": ref, "name": s.name, "slug": product_slug(ref)},
         "url": url,
+        "notice": settings.notice or Translator(_lang(lang)).text("notice"),
         "aggregate": {
             "count": agg.count,
             "average": agg.average,
