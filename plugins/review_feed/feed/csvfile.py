@@ -148,8 +148,9 @@ class _State:
         cols = resolve(cells, self.table)
         if "action" not in cols:
             raise FeedFileError(
-                f"{ctx.file}: line {self.prev}: no action column in the header "
-                f"(found {_show(' | '.join(cells), 120)}); map yours with REVIEW_FEED_FIELD_MAP"
+                f"{ctx.file}: line {self.prev}: no action column in the header, and the first "
+                f"cell {_show(cells[0], 30)} is no action word either (headerless layout); "
+                "map your column names with REVIEW_FEED_FIELD_MAP"
             )
         if ctx.product:
             if "product_review_id" not in cols and not (
