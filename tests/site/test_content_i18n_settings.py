@@ -145,3 +145,13 @@ def test_pelican_cli_exits_non_zero_on_invalid_setting(tmp_path):
     out = proc.stdout + proc.stderr
     assert "REVIEW_FEED_PAGE_SIZE" in out
     assert "Traceback" not in out  # one line for the user, not a stack
+
+
+def test_sync_runs_before_the_build_only_when_asked(build_site, sample_feed):
+    source = {"REVIEW_FEED_SOURCE": str(sample_feed), "REVIEW_FEED_MIN_AGE": 0}
+    off = build_site([], **source)
+    assert "No reviews yet." in off.html("reviews/")  # REVIEW_FEED_SYNC off: snapshot as is
+    on = build_site([], REVIEW_FEED_SYNC=True, **source)
+    tree = on.tree("reviews/")
+    assert tree.xpath("//li[@class='rfp-review']")  # the sample feed's brand reviews
+    assert on.path(f"reviews/products/{product_slug('SKU-100')}/").exists()
