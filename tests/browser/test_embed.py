@@ -10,7 +10,7 @@ import pytest
 from browser_harness import HOSTILE_REF, axe_violations, cls, dump, settle
 from review_feed.settings import load_settings
 from review_feed.site.slugs import product_slug
-from review_feed.site.widgets import WIDGET_HEIGHT, embed_snippets
+from review_feed.site.widgets import WIDGET_HEIGHT, embed_snippets, widget_files, write_widgets
 
 SETTINGS = load_settings({}, {})
 
@@ -195,11 +195,40 @@ def test_iframe_embed(site, shop, open_page):
     screenshot(page, "embed-iframe-page")
 
 
-@pytest.mark.parametrize("form", ["loader", "iframe"])
-def test_embed_pages_pass_axe(form, site, shop, open_page, axe_js):
-    body = snippet(shop, a_product(site), form, name="Sencha")
+def ssi_fragment(site, shop, ref: str | None, tmp_path) -> str:
+    """What a server-side include puts in the page: the fragment of a build with SITEURL."""
+    from review_feed.site.data import build_data
+    from review_feed.store import read_reviews
+
+    data = build_data(read_reviews(site.snapshot))
+    write_widgets(tmp_path, data, SETTINGS, siteurl=shop.site_url.rstrip("/"), brand_name="B")
+    files = widget_files(SETTINGS, ref)
+    return (tmp_path / files["html"]).read_text(encoding="utf-8")
+
+
+def test_server_side_include(site, shop, open_page, tmp_path):
+    ref = a_product(site)
+    body = ssi_fragment(site, shop, ref, tmp_path)
+    page, watch = open_page(shop.page("ssi.html", "SSI", body))
+    widget = page.locator(".rf-w")
+    assert "out of 5" in widget.inner_text()
+    assert round(widget.bounding_box()["height"]) == WIDGET_HEIGHT
+    href = widget.locator("a.rf-all").get_attribute("href")
+    assert href.startswith(shop.site_url) and page.request.get(href).status == 200
+    assert cls(page) == 0
+    # in the HTML from the start: the page makes no request at all for the widget
+    assert watch.requests == [shop.server.url + "ssi.html"], dump(watch.requests)
+    watch.assert_clean()
+
+
+@pytest.mark.parametrize("form", ["loader", "iframe", "ssi"])
+def test_embed_pages_pass_axe(form, site, shop, open_page, axe_js, tmp_path):
+    if form == "ssi":
+        body = ssi_fragment(site, shop, a_product(site), tmp_path)
+    else:
+        body = snippet(shop, a_product(site), form, name="Sencha")
     page, _ = open_page(shop.page(f"axe-{form}.html", "Sencha", body))
-    if form == "loader":
+    if form != "iframe":
         page.wait_for_selector(".rf-w")
         violations = axe_violations(page, axe_js)
     else:
