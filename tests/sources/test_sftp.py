@@ -96,6 +96,22 @@ def test_key_file_and_known_hosts_with_port_entry(
     assert len(fetched) == 3
 
 
+def test_known_hosts_given_as_text(sshd, ssh_user, tmp_path, client_keys, host_key, open_remote):
+    """REVIEW_FEED_KNOWN_HOSTS may hold the file's text (a CI secret) instead of its path."""
+    folder = write_feed(tmp_path / "drop", SMALL_FEED)
+    url = sftp_url(sshd, folder, ssh_user)
+    key = client_keys["ed25519"]
+    good = f"# pinned\n[127.0.0.1]:{sshd.port} {host_key.public_line}\n"
+    listed, _ = fetch_all(open_remote(url, private_key=key.private_text, known_hosts=good))
+    assert len(listed) == 3
+    bad = f"[127.0.0.1]:{sshd.port} {key.public_line}"  # one line, the wrong key
+    with pytest.raises(SourceError) as err:
+        fetch_all(open_remote(url, private_key=key.private_text, known_hosts=bad))
+    msg = one_line(err.value)
+    assert "host key CHANGED" in msg and "REVIEW_FEED_KNOWN_HOSTS (given as text)" in msg
+    assert "AAAA" not in msg  # the key text is not repeated, only fingerprints
+
+
 def test_no_pinned_host_key_is_refused_with_the_fingerprint_to_pin(
     sshd, ssh_user, tmp_path, client_keys, host_key, open_remote
 ):

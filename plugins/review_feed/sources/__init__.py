@@ -71,10 +71,10 @@ def _open_remote(settings: Settings, url: RemoteURL, base: Path | None) -> Sourc
     source: RemoteSource
     if url.scheme == "sftp":
         from .sftp import SFTPSource
-        from .sshkeys import HostKeyCheck, load_private_key
+        from .sshkeys import HostKeyCheck, load_private_key, looks_like_known_hosts
 
-        known_hosts = settings.known_hosts
-        if known_hosts:
+        known_hosts = settings.known_hosts  # a file, or the file's text (a CI secret)
+        if known_hosts and not looks_like_known_hosts(known_hosts):
             known_hosts = str(settings.path(known_hosts, base))
         source = SFTPSource(
             url,

@@ -98,7 +98,7 @@ class SFTPSource(RemoteSource):
                 refused.append(what)
         also = f" (the server accepts only: {', '.join(allowed)})" if allowed else ""
         raise SourceError(
-            f"login refused by {self.description}: the server rejected the "
+            f"login refused by {self.description}: authentication failed, the server rejected the "
             f"{' and the '.join(refused)} for user {user!r}{also}; check the user name in "
             "REVIEW_FEED_SOURCE, REVIEW_FEED_KEY_FILE / REVIEW_FEED_PRIVATE_KEY (its public key "
             "must be in the account's authorized_keys) or REVIEW_FEED_PASSWORD"

@@ -12,6 +12,8 @@ import base64
 import binascii
 import hashlib
 import io
+import re
+import tempfile
 from pathlib import Path
 
 import paramiko
@@ -64,22 +66,14 @@ class HostKeyCheck:
         self.port = port
         self.lookup_name = host if port == 22 else f"[{host}]:{port}"
         self.pins = _parse_pins(pins)
-        self.known_hosts = known_hosts
         self.known: dict[str, paramiko.PKey] = {}
+        # A CI secret often holds the file's text rather than a path to it: accept both.
+        self.known_hosts_is_text = bool(known_hosts) and looks_like_known_hosts(known_hosts)
+        self.known_hosts = "given as text" if self.known_hosts_is_text else known_hosts
         if known_hosts:
-            keys = paramiko.HostKeys()
-            try:
-                keys.load(known_hosts)
-            except OSError as exc:
-                raise ConfigError(
-                    f"REVIEW_FEED_KNOWN_HOSTS: cannot read {known_hosts}: {exc.strerror or exc}"
-                ) from None
-            except Exception:
-                raise ConfigError(
-                    f"REVIEW_FEED_KNOWN_HOSTS: {known_hosts} is not a known_hosts file "
-                    "(make it with ssh-keyscan)"
-                ) from None
-            found = keys.lookup(self.lookup_name)
+            found = _load_known_hosts(known_hosts, self.known_hosts_is_text).lookup(
+                self.lookup_name
+            )
             self.known = dict(found) if found else {}
 
     def key_types(self) -> list[str] | None:
@@ -103,13 +97,18 @@ class HostKeyCheck:
                 f"REVIEW_FEED_HOST_KEY_SHA256={fp}"
             )
         if self.known_hosts:
+            add = (
+                f"add the line `{keyscan}` prints to it"
+                if self.known_hosts_is_text
+                else f"add it with `{keyscan} >> {self.known_hosts}`"
+            )
             known = self.known.get(key.get_name())
             if known is None and not self.known:
                 raise SourceError(
                     f"unknown host key for {where}: {self.lookup_name} is not in "
                     f"REVIEW_FEED_KNOWN_HOSTS ({self.known_hosts}); the server presented {shown}: "
-                    f"confirm it with the server's administrator, then add it with "
-                    f"`{keyscan} >> {self.known_hosts}` or set REVIEW_FEED_HOST_KEY_SHA256={fp}"
+                    f"confirm it with the server's administrator, then {add} "
+                    f"or set REVIEW_FEED_HOST_KEY_SHA256={fp}"
                 )
             if known is None or known.asbytes() != key.asbytes():
                 had = ", ".join(f"{fingerprint(k)} ({t})" for t, k in self.known.items())
@@ -127,6 +126,37 @@ class HostKeyCheck:
                 f"the key was really replaced (ask the server's administrator), pin the new one: "
                 f"REVIEW_FEED_HOST_KEY_SHA256={fp}"
             )
+
+
+_KNOWN_HOSTS_LINE = re.compile(r"^\S+\s+(ssh-|ecdsa-|sk-)\S+\s+AAAA", re.MULTILINE)
+
+
+def looks_like_known_hosts(value: str) -> bool:
+    return "\n" in value.strip() or bool(_KNOWN_HOSTS_LINE.search(value))
+
+
+def _load_known_hosts(value: str, is_text: bool) -> paramiko.HostKeys:
+    keys = paramiko.HostKeys()
+    shown = "the known_hosts text" if is_text else value
+    try:
+        if is_text:
+            # paramiko reads known_hosts from a file only; the temporary copy is gone at once
+            with tempfile.NamedTemporaryFile("w", suffix=".known_hosts", encoding="utf-8") as fh:
+                fh.write(value.strip() + "\n")
+                fh.flush()
+                keys.load(fh.name)
+        else:
+            keys.load(value)
+    except OSError as exc:
+        raise ConfigError(
+            f"REVIEW_FEED_KNOWN_HOSTS: cannot read {value}: {exc.strerror or exc}"
+        ) from None
+    except Exception:
+        raise ConfigError(
+            f"REVIEW_FEED_KNOWN_HOSTS: {shown} is not in known_hosts format "
+            "(make it with ssh-keyscan)"
+        ) from None
+    return keys
 
 
 def load_private_key(
