@@ -118,7 +118,7 @@ class Settings:
     retries: int = _setting(3, _non_negative(_int), doc="retries on transient network errors")
     remote_after_apply: str = _setting("keep", _choice("keep", "move", "delete"))
     remote_archive_dir: str | None = _setting(None, _opt_str, doc="where 'move' puts applied files")
-    known_hosts: str | None = _setting(None, _opt_str, doc="known_hosts file for SFTP")
+    known_hosts: str | None = _setting(None, _opt_str, doc="known_hosts file, or its text (SFTP)")
     host_key_sha256: str | None = _setting(None, _opt_str, doc="pinned SHA256:... host key")
     ca_bundle: str | None = _setting(None, _opt_str, doc="CA bundle to verify FTPS certificates")
     # --- secrets: environment only
