@@ -7,6 +7,7 @@ import json
 import re
 
 import pytest
+from review_feed.errors import ConfigError
 from review_feed.model import Reply, Review
 from review_feed.settings import load_settings
 from review_feed.site.data import build_data
@@ -182,3 +183,21 @@ def test_snippets():
     assert "Tea &lt;b&gt;" in s["loader"] and "min-height:440px" in s["loader"]
     assert f'href="https://shop.example/reviews/products/{slug}/"' in s["loader"]
     assert 'src="https://shop.example/widgets/review-feed.js"' in s["loader"]
+
+
+@pytest.mark.parametrize("value", ["", "/", "../up", "/abs/widgets", "a//b", "a/../b"])
+def test_widget_dir_must_stay_inside_the_output(tmp_path, value):
+    settings = load_settings({"REVIEW_FEED_WIDGET_DIR": value}, {})
+    with pytest.raises(ConfigError, match="REVIEW_FEED_WIDGET_DIR"):
+        write_widgets(tmp_path / "out", build_data(five_reviews()), settings)
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*"))
+
+
+def test_widget_dir_setting_moves_every_file(tmp_path):
+    settings = load_settings({"REVIEW_FEED_WIDGET_DIR": "embed/reviews/"}, {})
+    written = write_widgets(tmp_path, build_data(five_reviews()), settings)
+    assert all(p.relative_to(tmp_path).as_posix().startswith("embed/reviews/") for p in written)
+    assert (tmp_path / "embed/reviews/review-feed.js").exists()
+    assert (
+        "/embed/reviews/brand-frame.html" in embed_snippets(settings, "https://x.example")["iframe"]
+    )

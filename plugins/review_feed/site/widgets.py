@@ -28,6 +28,11 @@ Public API (stable; the site generator and the theme call these):
         Copy-paste snippets {"ssi", "iframe", "loader", "json"} for a product
         or the brand, e.g. to show on a product page.
 
+    check_widget_dir(settings) -> None
+        Raises ConfigError when REVIEW_FEED_WIDGET_DIR is not a folder inside
+        the output folder; write_widgets calls it first (call it early, with
+        the other settings checks, to fail before anything is written).
+
     WIDGET_HEIGHT: the widget's fixed height in CSS pixels (the box the host
         reserves; the review list scrolls inside it, so nothing ever shifts).
 
@@ -52,6 +57,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from ..errors import ConfigError
 from ..model import Review
 from ..settings import Settings, load_settings
 from .data import Aggregate, ReviewData
@@ -99,18 +105,29 @@ def _lang(lang: str | None) -> str:
 
 
 def _rel(path: str) -> str:
-    return path.lstrip("/")
+    return path.strip("/")
+
+
+def check_widget_dir(settings: Settings) -> None:
+    """REVIEW_FEED_WIDGET_DIR must name a folder inside the output folder."""
+    value = settings.widget_dir
+    parts = value.strip("/").split("/")
+    if not value.strip("/") or value.startswith("/") or ".." in parts or "" in parts:
+        raise ConfigError(
+            f"REVIEW_FEED_WIDGET_DIR ({value!r}) is invalid: expected a folder inside the "
+            "output folder, e.g. widgets"
+        )
 
 
 def widget_files(settings: Settings, ref: str | None = None) -> dict[str, str]:
     """Output-relative paths of one widget's files: keys "html", "json", "frame"."""
-    d = _rel(settings.widget_dir).rstrip("/")
+    d = _rel(settings.widget_dir)
     stem = f"{d}/products/{product_slug(ref)}" if ref is not None else f"{d}/brand"
     return {"html": f"{stem}.html", "json": f"{stem}.json", "frame": f"{stem}-frame.html"}
 
 
 def loader_file(settings: Settings) -> str:
-    return f"{_rel(settings.widget_dir).rstrip('/')}/{LOADER_NAME}"
+    return f"{_rel(settings.widget_dir)}/{LOADER_NAME}"
 
 
 def page_url(settings: Settings, ref: str | None) -> str:
@@ -350,6 +367,7 @@ def write_widgets(
     brand_name: str = "",
 ) -> list[Path]:
     """Write every widget file and the loader under output_path; return the paths written."""
+    check_widget_dir(settings)
     out = Path(output_path)
     wenv = widget_env(env)
     written: list[Path] = []
