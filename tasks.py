@@ -164,10 +164,15 @@ def livereload(c, host=None, port=None):
         sys.exit("invoke livereload needs the livereload package: pip install livereload")
     _no_sync()
     settings = _settings()
-    snapshot = _feed_settings().path(_feed_settings().snapshot, HERE)
+    feed = _feed_settings()
+    snapshot = feed.path(feed.snapshot, HERE)
 
     def rebuild_site():
-        pelican_run("-s {settings_base}".format(**CONFIG))
+        try:
+            pelican_run("-s {settings_base}".format(**CONFIG))
+        except SystemExit as exc:  # a broken template while editing: say so, keep serving
+            if exc.code:
+                print(f"build failed (exit {exc.code}); waiting for the next change", flush=True)
 
     rebuild_site()
     server = Server()
