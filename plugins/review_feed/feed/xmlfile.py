@@ -12,10 +12,8 @@ from ..errors import FeedFileError
 from ..model import Row, RowProblem
 from .build import Context
 
-# A vendor feed never needs a DTD: any declaration is refused before parsing
-# (and again from the parsed document info, whatever hid it from this scan).
-_DECL = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
-_HEAD = 1 << 16
+_CHUNK = 1 << 16
+_WHERE_SUFFIX = re.compile(r",? line \d+, column \d+\.?$")
 
 _TEXT_FIELDS = (
     "action",
@@ -43,32 +41,67 @@ def _text(el) -> str:
     return el.text or ""
 
 
-def _syntax_error(exc: etree.XMLSyntaxError, file: str, count: int) -> FeedFileError:
-    # iterparse sometimes reports a generic error at line 0: the log has the real one
+def _syntax_error(exc: etree.XMLSyntaxError, path: Path, file: str, count: int) -> FeedFileError:
     line, col, msg = exc.lineno, (exc.position or (0, 0))[1], exc.msg or str(exc)
-    log = getattr(exc, "error_log", None)
-    if log:
-        fatal = [e for e in log if e.level_name == "FATAL"] or [log.last_error]
-        first = fatal[0]
-        if first is not None:
-            line, col, msg = first.line, first.column, first.message
-    msg = str(msg).strip().rstrip(".")
+    if not line:
+        # iterparse sometimes reports a generic error at line 0; the real one is in
+        # the error log, which is shared across parses: take this file's last one
+        log = getattr(exc, "error_log", None) or ()
+        mine = [e for e in log if e.level_name == "FATAL" and e.filename == str(path)]
+        if mine:
+            line, col, msg = mine[-1].line, mine[-1].column, mine[-1].message
+    msg = _WHERE_SUFFIX.sub("", str(msg).strip()).rstrip(".")
+    if not line and path.stat().st_size == 0:
+        msg = "the file is empty"
     return FeedFileError(
-        f"{file}: line {line}, column {col}: not well-formed XML ({msg}) "
+        f"{file}: line {line or 1}, column {col}: not well-formed XML ({msg}) "
         f"after review #{count}; the file is rejected"
     )
 
 
-def _check_head(path: Path, file: str) -> None:
+def _check_prolog(path: Path, file: str) -> None:
+    """Refuse a DOCTYPE (hence any entity or DTD) before the parser sees it.
+
+    Walks the prolog (XML declaration, comments, processing instructions) up
+    to the root element, reading in chunks and keeping only what is unread;
+    the parsed document's info is checked again as a second guard.
+    """
     with path.open("rb") as fh:
-        head = fh.read(_HEAD)
-    m = _DECL.search(head)
-    if m:
-        line = head.count(b"\n", 0, m.start()) + 1
-        raise FeedFileError(
-            f"{file}: line {line}: a <!{m.group(1).decode().upper()}> declaration; a feed never "
-            "needs one (entities and DTDs are refused), the file is rejected"
-        )
+        buf = fh.read(_CHUNK)
+        if buf.startswith(b"\xef\xbb\xbf"):
+            buf = buf[3:]
+        lines_before = 0  # line breaks in the part of the prolog already dropped
+        pos = 0
+        while True:
+            while pos < len(buf) and buf[pos] in b" \t\r\n":
+                pos += 1
+            if len(buf) - pos < 9:  # room for "<!DOCTYPE"
+                more = fh.read(_CHUNK)
+                if more:
+                    lines_before += buf.count(b"\n", 0, pos)
+                    buf, pos = buf[pos:] + more, 0
+                    continue
+            if buf.startswith(b"<?", pos) or buf.startswith(b"<!--", pos):
+                end_mark = b"?>" if buf[pos + 1 : pos + 2] == b"?" else b"-->"
+                end = buf.find(end_mark, pos + 2)
+                while end < 0:
+                    more = fh.read(_CHUNK)
+                    if not more:
+                        return  # unterminated: the parser reports it
+                    keep = max(pos, len(buf) - len(end_mark))
+                    lines_before += buf.count(b"\n", 0, keep)
+                    buf, pos = buf[keep:] + more, 0
+                    end = buf.find(end_mark)
+                pos = end + len(end_mark)
+                continue
+            if buf.startswith(b"<!", pos):
+                line = lines_before + buf.count(b"\n", 0, pos) + 1
+                word = buf[pos + 2 : pos + 9].decode("ascii", "replace")
+                raise FeedFileError(
+                    f"{file}: line {line}: a <!{word}...> declaration; a feed never needs one "
+                    "(DTDs and entities are refused), the file is rejected"
+                )
+            return  # the root element (or garbage the parser reports)
 
 
 def _refuse_dtd(doc, file: str) -> None:
@@ -86,7 +119,7 @@ def read_xml(
     file = ctx.file
     limit4 = ctx.limit
     try:
-        _check_head(path, file)
+        _check_prolog(path, file)
     except OSError as exc:
         raise FeedFileError(f"{file}: cannot read {path}: {exc.strerror or exc}") from None
     events = etree.iterparse(
@@ -123,7 +156,7 @@ def read_xml(
         if not checked and root is not None:
             _refuse_dtd(root.getroottree(), file)
     except etree.XMLSyntaxError as exc:
-        raise _syntax_error(exc, file, count) from None
+        raise _syntax_error(exc, path, file, count) from None
     except OSError as exc:
         raise FeedFileError(f"{file}: cannot read {path}: {exc.strerror or exc}") from None
 
