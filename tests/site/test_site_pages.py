@@ -177,3 +177,9 @@ def test_long_lists_link_a_window_of_pages(build_site):
     assert items == ["← Previous", "1", "…", "4", "5", "6", "7", "8", "…", "12", "Next →"]
     assert nav.xpath(".//span[@aria-current='page']/text()") == ["6"]
     assert built.path("reviews/page/12/").exists()
+
+
+def test_filtered_lists_are_noindex(build_site):
+    built = build_site(brand_reviews(5))
+    assert 'name="robots"' not in built.html("reviews/")
+    assert '<meta name="robots" content="noindex, follow">' in built.html("reviews/stars-5/")
