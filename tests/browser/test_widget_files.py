@@ -201,3 +201,16 @@ def test_widget_dir_setting_moves_every_file(tmp_path):
     assert (
         "/embed/reviews/brand-frame.html" in embed_snippets(settings, "https://x.example")["iframe"]
     )
+
+
+def test_widget_count_zero_shows_the_summary_only():
+    settings = load_settings({"REVIEW_FEED_WIDGET_COUNT": 0}, {})
+    html = str(render_fragment(build_data(five_reviews()), settings, ref="SKU-100"))
+    assert "out of 5, 5 reviews" in html and 'class="rf-r"' not in html
+    assert "No reviews yet" not in html and "See all 5 reviews" in html
+
+
+def test_brand_without_reviews():
+    html = str(render_fragment(build_data(five_reviews()), load_settings({}, {}), brand_name="B"))
+    assert "No reviews yet" in html and 'class="rf-dist"' not in html and "out of 5" not in html
+    assert "Go to the reviews page" in html

@@ -81,6 +81,7 @@ _WIDGET_WORDS: dict[str, dict[str, str]] = {
         "latest": "Latest reviews",
         "all_one": "See the review",
         "all": "See all {n} reviews",
+        "all_none": "Go to the reviews page",
         "newest_first": "Newest first",
         "fallback": "Read the customer reviews of {name}",
     },
@@ -90,6 +91,7 @@ _WIDGET_WORDS: dict[str, dict[str, str]] = {
         "latest": "Derniers avis",
         "all_one": "Voir l’avis",
         "all": "Voir les {n} avis",
+        "all_none": "Aller à la page des avis",
         "newest_first": "Les plus récents d’abord",
         "fallback": "Lire les avis clients sur {name}",
     },
@@ -244,7 +246,11 @@ def widget_view(
         "distribution": dist,
         "reviews": reviews,
         "url": url,
-        "all_label": words["all_one"] if n == 1 else words["all"].format(n=tr.integer(n)),
+        "all_label": words["all_none"]
+        if n == 0
+        else words["all_one"]
+        if n == 1
+        else words["all"].format(n=tr.integer(n)),
     }
 
 
