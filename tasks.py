@@ -162,10 +162,13 @@ def livereload(c, host=None, port=None):
         from livereload import Server
     except ImportError:
         sys.exit("invoke livereload needs the livereload package: pip install livereload")
+    import review_feed
+
     _no_sync()
     settings = _settings()
     feed = _feed_settings()
     snapshot = feed.path(feed.snapshot, HERE)
+    plugin_site = Path(review_feed.__file__).parent / "site"
 
     def rebuild_site():
         try:
@@ -184,6 +187,8 @@ def livereload(c, host=None, port=None):
         f"{settings['PATH']}/**/*",
         f"{snapshot}/**/*.json",
         f"{snapshot}/*.json",
+        f"{plugin_site}/templates/**/*.html",  # the plugin's own templates and widget assets
+        f"{plugin_site}/widget_assets/**/*",
     ):
         server.watch(glob, rebuild_site)
     port = CONFIG["port"] if port is None else int(port)
