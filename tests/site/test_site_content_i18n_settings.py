@@ -50,14 +50,15 @@ def test_product_name_precedence(build_site):
         product_review(2, "B-2", 5, product_name="Feed name B"),
         product_review(3, "C-3", 5, product_name=None),
     ]
-    pages = {"a.md": PAGE.format(title="Site name A", slug="a", ref="A-1")}
+    # a title with markup or an entity gives a plain-text name
+    pages = {"a.md": PAGE.format(title="Site name <em>A</em> &amp; co", slug="a", ref="A-1")}
     built = build_site(reviews, pages)
     names = {
         ref: built.tree(f"reviews/products/{product_slug(ref)}/").xpath("string(//h1)")
         for ref in ("A-1", "B-2", "C-3")
     }
     assert names == {
-        "A-1": "Reviews of Site name A",
+        "A-1": "Reviews of Site name A & co",
         "B-2": "Reviews of Feed name B",
         "C-3": "Reviews of C-3",
     }

@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
 from pelican.generators import Generator
 
 from ..errors import ReviewFeedError, StoreError
@@ -51,7 +52,9 @@ def declared_products(context: dict[str, Any]) -> dict[str, tuple[str, str]]:
         for item in sorted(context.get(group) or [], key=lambda c: str(c.source_path)):
             ref = str(item.metadata.get("product_ref") or "").strip()
             if ref and ref not in found:
-                found[ref] = (str(getattr(item, "title", "") or ""), item.url)
+                # Titles may carry markup or entities (typogrify): the name is plain text.
+                title = Markup(str(getattr(item, "title", "") or "")).striptags()
+                found[ref] = (title, item.url)
     return found
 
 
@@ -144,7 +147,6 @@ class ReviewFeedGenerator(Generator):
             products=dict(sorted(data.products.items())),
             content_urls={ref: url for ref, (_title, url) in declared.items()},
             data=data,
-            env=self.env,
             site_url=str(self.settings.get("SITEURL") or ""),
         )
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from markupsafe import Markup, escape
 
@@ -144,7 +143,6 @@ class ReviewFeed:
     products: dict[str, ProductReviews]  # by ref, sorted by ref
     content_urls: Mapping[str, str]  # ref -> URL of the content page declaring it
     data: ReviewData  # what the widgets read (product names already resolved)
-    env: Any = None  # the generator's autoescaping Jinja environment
     site_url: str = ""  # Pelican's SITEURL
     _stars: dict[float, Markup] = field(default_factory=dict, repr=False)  # this build's only
 
