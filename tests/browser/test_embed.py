@@ -7,7 +7,7 @@ from html import escape
 from pathlib import Path
 
 import pytest
-from browser_harness import HOSTILE_REF, axe_violations, cls, dump, settle
+from browser_harness import HOSTILE_REF, axe_violations, cls, dump, serve, settle
 from review_feed.settings import load_settings
 from review_feed.site.slugs import product_slug
 from review_feed.site.widgets import WIDGET_HEIGHT, embed_snippets, widget_files, write_widgets
@@ -52,10 +52,40 @@ def test_loader_injects_widget_from_another_origin(site, shop, open_page):
     assert txt.evaluate("e => getComputedStyle(e).marginTop") == "0px"
     assert page.evaluate("window.__pwned") is None
     watch.assert_clean()
+    # exactly: the page, the loader, one fragment per placeholder; and no cookie
+    widgets = shop.site_url + SETTINGS.widget_dir
+    assert sorted(watch.requests) == sorted(
+        [
+            page.url,
+            f"{widgets}/review-feed.js",
+            f"{widgets}/products/{product_slug(ref)}.html",
+            f"{widgets}/brand.html",
+        ]
+    ), dump(watch.requests)
+    assert page.context.cookies() == []
     page.set_viewport_size({"width": 1200, "height": 1400})
     screenshot(page, "embed-loader-page")
     screenshot(page, "widget-product", widget)
     screenshot(page, "widget-brand", page.locator("[data-review-feed-brand] .rf-w"))
+
+
+def test_loader_from_a_site_published_under_a_sub_path(site, shop, open_page, tmp_path):
+    """E.g. GitHub Pages project sites: https://user.github.io/reviews/widgets/review-feed.js"""
+    (tmp_path / "reviews-site").symlink_to(site.output, target_is_directory=True)
+    served = serve(tmp_path, cors_prefix="/reviews-site/widgets/")
+    try:
+        base = served.url + "reviews-site/"
+        ref = a_product(site)
+        body = embed_snippets(SETTINGS, base, ref=ref)["loader"]
+        page, watch = open_page(shop.page("subpath.html", "Sub-path", body))
+        widget = page.locator("[data-review-feed-product] .rf-w")
+        widget.wait_for()
+        href = widget.locator("a.rf-all").get_attribute("href")
+        assert href == base + SETTINGS.product_url.format(slug=product_slug(ref))
+        assert page.request.get(href).status == 200
+        watch.assert_clean()
+    finally:
+        served.close()
 
 
 def test_loader_picks_up_placeholders_added_later(site, shop, open_page):
