@@ -138,9 +138,9 @@ def test_ftp_and_ftps_give_the_local_snapshot(
 
 
 def test_failures_are_one_line_exit_4_and_leave_the_snapshot_alone(
-    sshd, ssh_user, paramiko_sftpd, feed, tmp_path, client_keys, host_key
+    sshd, ssh_user, paramiko_sftpd, feed, tmp_path, client_keys, host_key, request
 ):
-    from .servers import free_port, make_key
+    from .servers import NotSsh, free_port, make_key
 
     drop = copy_feed(feed, tmp_path / "drop")
     # a snapshot made earlier from the first files only
@@ -153,6 +153,8 @@ def test_failures_are_one_line_exit_4_and_leave_the_snapshot_alone(
     assert r.returncode == 0, r.stderr
     before = tree(work / "snap")
 
+    not_ssh = NotSsh()
+    request.addfinalizer(not_ssh.stop)
     url = f"sftp://{ssh_user}@127.0.0.1:{sshd.port}{drop}"
     key = {"private_key": client_keys["ed25519"].private_text}
     cases = [
@@ -177,6 +179,11 @@ def test_failures_are_one_line_exit_4_and_leave_the_snapshot_alone(
             f"ftp://vendor@127.0.0.1:{free_port()}/feed",
             {"password": PASSWORD},
             "connection refused",
+        ),
+        (
+            f"sftp://vendor@127.0.0.1:{not_ssh.port}/feed",  # paramiko logs a traceback here
+            {"password": PASSWORD, "host_key_sha256": host_key.fingerprint},
+            "SSH error (Error reading SSH protocol banner",
         ),
     ]
     for url_, secrets, expect in cases:

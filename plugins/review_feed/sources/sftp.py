@@ -26,6 +26,26 @@ _WINDOW = 1 << 22
 _PACKET = 1 << 15
 _CHUNK = 1 << 20
 _KEEPALIVE = 15
+# paramiko logs a failed connection at ERROR with a traceback, which would reach
+# the user beside our one-line message: its records go to our debug log instead.
+_PARAMIKO_CHANNEL = "paramiko.transport.review_feed"
+_PARAMIKO_DEBUG = "review_feed.sources.sftp.paramiko"
+
+
+class _ToDebug(logging.Filter):
+    """Re-log a paramiko record at debug level under review_feed (`review-feed -v` shows it)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        logging.getLogger(_PARAMIKO_DEBUG).debug("[review-feed] paramiko: %s", record.getMessage())
+        return False
+
+
+def _paramiko_logs_to_debug(t: paramiko.Transport) -> None:
+    t.set_log_channel(_PARAMIKO_CHANNEL)
+    for name in (_PARAMIKO_CHANNEL, _PARAMIKO_CHANNEL + ".sftp"):
+        log = logging.getLogger(name)
+        if not any(isinstance(f, _ToDebug) for f in log.filters):  # once per process
+            log.addFilter(_ToDebug())
 
 
 class SFTPSource(RemoteSource):
@@ -55,6 +75,7 @@ class SFTPSource(RemoteSource):
         sock = socket.create_connection((url.host, url.port), timeout=self.timeout)
         t = paramiko.Transport(sock, default_window_size=_WINDOW, default_max_packet_size=_PACKET)
         self._transport = t
+        _paramiko_logs_to_debug(t)
         t.banner_timeout = self.timeout
         t.handshake_timeout = self.timeout
         t.auth_timeout = self.timeout
