@@ -170,10 +170,12 @@ class Context:
 def make_builder(ctx: Context) -> Callable[..., Row | RowProblem]:
     """The per-row function of one file (a closure: its constants are local, it runs 10^6 times).
 
-    build(action, review_id, product_review_id, product_ref, product_name,
-          review_date, order_date, rate, review, firstname, lastname,
-          order_ref, replies, where) with "" for an absent value; `replies`
-    is the CSV moderation cell (JSON text) or already-made Replies.
+    build(values, where): `values` holds, in this order, action, review_id,
+    product_review_id, product_ref, product_name, review_date, order_date,
+    rate, review, firstname, lastname, order_ref, replies ("" when absent);
+    `replies` is the CSV moderation cell (JSON text) or already-made Replies.
+    One sequence rather than 13 arguments: the CSV reader passes the tuple its
+    itemgetter made, unpacked here in one step.
     """
     kind = ctx.kind
     website_id = ctx.website_id
@@ -193,9 +195,8 @@ def make_builder(ctx: Context) -> Callable[..., Row | RowProblem]:
     row_cls = Row
     str_ = str
 
-    def build(
-        action, rid, prid, ref, pname, rdate, odate, rate, text, first, last, oref, replies, where
-    ):
+    def build(values, where):
+        action, rid, prid, ref, pname, rdate, odate, rate, text, first, last, oref, replies = values
         act = actions.get(action)
         if act is None:
             act = parse_action(action)

@@ -211,7 +211,7 @@ class _State:
                 prev = reader.line_num
                 if len(cells) == ncols and prev == start:
                     cells.append("")
-                    append(build(*get(cells), f"line {start}"))
+                    append(build(get(cells), f"line {start}"))
                 else:
                     self._header_row(cells, start, prev, out)
                 n += 1
@@ -235,7 +235,7 @@ class _State:
                 return
             cells = row
         cells.append("")
-        out.append(self.ctx.build(*self.get(cells), where))
+        out.append(self.ctx.build(self.get(cells), where))
 
     def _any_batch(self, reader, out: list) -> bool:
         prev = self.prev
@@ -315,8 +315,9 @@ class _State:
         else:
             rid, prid, ref = cells[2], "", ""
         return ctx.build(
-            cells[0], rid, prid, ref, "", cells[5], odate, cells[7], cells[6],
-            cells[8], cells[9], "", replies, where,
+            (cells[0], rid, prid, ref, "", cells[5], odate, cells[7], cells[6],
+             cells[8], cells[9], "", replies),
+            where,
         )  # fmt: skip
 
     def _average(self, cells: list[str], where: str) -> VendorAverage | RowProblem:

@@ -137,6 +137,7 @@ def read_xml(
     )
     count = 0
     checked = False
+    cache: dict[str, tuple[int, int] | None] = {}  # tag as written -> slot, for this file
     try:
         for _, elem in events:
             if not checked:
@@ -146,7 +147,8 @@ def read_xml(
             if parent is not None and _local(parent.tag) == "review":
                 continue  # the review text inside a review record
             count += 1
-            yield _record(elem, ctx, table, f"review #{count} (line {elem.sourceline})", limit4)
+            where = f"review #{count} (line {elem.sourceline})"
+            yield _record(elem, ctx, table, where, limit4, cache)
             # constant memory: drop the record and everything before it
             elem.clear(keep_tail=False)
             if parent is not None:
@@ -161,37 +163,61 @@ def read_xml(
         raise FeedFileError(f"{file}: cannot read {path}: {exc.strerror or exc}") from None
 
 
-def _record(elem, ctx: Context, table, where: str, limit: int) -> Row | RowProblem:
-    vals: dict[str, tuple[int, str]] = {}
+_MODERATION = len(_TEXT_FIELDS)
+
+
+def _slot_of(name: str, table, cache: dict) -> tuple[int, int] | None:
+    """A tag or attribute name as written -> (position in the values, rank); cached per file."""
+    hit = table.get(_local(name).lower())
+    if hit is None:
+        slot = None
+    else:
+        canon, rank = hit
+        slot = (_MODERATION if canon == "moderation" else _INDEX.get(canon, -1), rank)
+        if slot[0] < 0:
+            slot = None  # a field the builder does not take (email)
+    cache[name] = slot
+    return slot
+
+
+_INDEX = {f: i for i, f in enumerate(_TEXT_FIELDS)}
+_NO_RANK = [9] * len(_TEXT_FIELDS)
+
+
+def _record(elem, ctx: Context, table, where: str, limit: int, cache: dict) -> Row | RowProblem:
+    raw: list = [""] * len(_TEXT_FIELDS)
+    best = _NO_RANK.copy()
     moderation = None
+    quarter = limit // 4
     for key, value in elem.attrib.items():
-        hit = table.get(_local(key).lower())
-        if hit is not None:
-            canon, rank = hit
-            old = vals.get(canon)
-            if old is None or rank < old[0]:
-                vals[canon] = (rank, value)
+        slot = cache[key] if key in cache else _slot_of(key, table, cache)
+        if slot is None:
+            continue
+        i, rank = slot
+        if i == _MODERATION:
+            continue
+        if rank < best[i]:
+            best[i] = rank
+            raw[i] = value
     for child in elem:
         tag = child.tag
         if tag.__class__ is not str:
             continue  # an entity reference or other non-element node
-        hit = table.get(_local(tag).lower())
-        if hit is None:
+        slot = cache[tag] if tag in cache else _slot_of(tag, table, cache)
+        if slot is None:
             continue
-        canon, rank = hit
-        if canon == "moderation":
+        i, rank = slot
+        if i == _MODERATION:
             moderation = child
             continue
-        old = vals.get(canon)
-        if old is None or rank < old[0]:
-            vals[canon] = (rank, _text(child))
-    raw = []
-    for f in _TEXT_FIELDS:
-        v = vals.get(f)
-        v = v[1] if v is not None else ""
-        if len(v) * 4 > limit:
-            ctx.check_size(v, where, f)
-        raw.append(v)
+        if rank < best[i]:
+            best[i] = rank
+            value = child.text
+            if value is None or len(child):
+                value = _text(child)
+            if len(value) > quarter:
+                ctx.check_size(value, where, _TEXT_FIELDS[i])
+            raw[i] = value
     replies: tuple | RowProblem = ()
     if moderation is not None and len(moderation):
         triplets = []
@@ -203,8 +229,9 @@ def _record(elem, ctx: Context, table, where: str, limit: int) -> Row | RowProbl
                 if c.tag.__class__ is str:
                     item[_local(c.tag).lower()] = _text(c)
             comment = item.get("comment", item.get("text", item.get("message", "")))
-            if len(comment) * 4 > limit:
+            if len(comment) > quarter:
                 ctx.check_size(comment, where, "moderation/exchange/comment")
             triplets.append((item.get("date"), item.get("author", item.get("origin")), comment))
         replies = ctx.replies(triplets, where, "exchange")
-    return ctx.build(*raw, replies, where)
+    raw.append(replies)
+    return ctx.build(raw, where)
