@@ -210,6 +210,8 @@ def test_without_javascript_the_snippet_is_a_working_link(site, shop, open_page)
     assert href == f"{shop.site_url}{SETTINGS.product_url.format(slug=product_slug(ref))}"
     assert page.request.get(href).status == 200
     assert page.locator(".rf-w").count() == 0
+    # the <noscript> rule gives the reserved height back: no empty 440 px box
+    assert page.locator("[data-review-feed-product]").bounding_box()["height"] < 100
     watch.assert_clean()
 
 

@@ -67,6 +67,7 @@ from .slugs import product_slug
 log = logging.getLogger("review_feed.widgets")
 
 WIDGET_HEIGHT = 440
+NOSCRIPT_CSS = "[data-review-feed-product],[data-review-feed-brand]{min-height:0!important}"
 FORMAT_VERSION = 1
 LOADER_NAME = "review-feed.js"
 FRAGMENT_TEMPLATE = "review_feed/widget.html"
@@ -435,7 +436,9 @@ def embed_snippets(
         ),
         "loader": (
             f'<div {attr} style="min-height:{h}px"><a href="{full}">{label}</a></div>\n'
-            f'<script src="{escape(site)}/{loader_file(settings)}" async></script>'
+            f'<script src="{escape(site)}/{loader_file(settings)}" async></script>\n'
+            # without script nothing will arrive: give the reserved space back
+            f"<noscript><style>{NOSCRIPT_CSS}</style></noscript>"
         ),
         "json": f'fetch("{site}/{files["json"]}").then((r) => r.json())',
     }
