@@ -55,7 +55,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from ..errors import ConfigError
 from ..model import Review
@@ -64,7 +64,7 @@ from .data import Aggregate, ReviewData
 from .i18n import LANGS, Translator
 from .slugs import product_slug
 
-log = logging.getLogger("review_feed.widgets")
+log = logging.getLogger("review_feed.site.widgets")
 
 WIDGET_HEIGHT = 440
 NOSCRIPT_CSS = "[data-review-feed-product],[data-review-feed-brand]{min-height:0!important}"
@@ -416,8 +416,6 @@ def embed_snippets(
     lang: str = "en",
 ) -> dict[str, str]:
     """Copy-paste snippets for the four embed forms, with absolute URLs under siteurl."""
-    from markupsafe import escape
-
     words = _WIDGET_WORDS[_lang(lang)]
     files = widget_files(settings, ref)
     site = siteurl.rstrip("/")
