@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from clitools import command, product_row, run, tree, write_csv
+from clitools import command, mtimes, product_row, run, tree, write_csv
 
 NAME = "reviews_product_big_{}.csv"
 SEED = int(os.environ.get("CRASH_SEED", "0")) or random.randrange(1, 10**6)
@@ -64,25 +64,53 @@ def feeds(tmp_path_factory):
     return root, full, base, tree(ref), took
 
 
+def _first_write(snap: Path, proc: subprocess.Popen, before: dict[str, int]) -> float | None:
+    """Seconds until the sync first touches the snapshot (None if it ended first)."""
+    t0 = time.monotonic()
+    while proc.poll() is None:
+        try:
+            if mtimes(snap) != before:
+                return time.monotonic() - t0
+        except FileNotFoundError:  # a file vanished while we looked: that is a write
+            return time.monotonic() - t0
+        time.sleep(0.001)
+    return None
+
+
+def _start(full: Path, snap: Path, root: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [*command(), "sync", "-q", "--source", str(full), "--snapshot", str(snap)],
+        cwd=root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 @pytest.mark.slow
 def test_kill_9_then_rerun_is_byte_identical(feeds, tmp_path):
     root, full, base, expected, took = feeds
     assert took > 0.5, f"the sync must take long enough to be killed mid-way ({took:.2f}s)"
     rnd = random.Random(SEED)
-    kills = 8
-    # one kill in each eighth of the run, so the write phase is always hit
-    delays = [took * (k + rnd.random()) / kills for k in range(kills)]
+    # How long the write phase lasts, seen from outside on a probe run.
+    probe = tmp_path / "probe"
+    shutil.copytree(base, probe)
+    proc = _start(full, probe, root)
+    t0 = time.monotonic()
+    first = _first_write(probe, proc, mtimes(probe))
+    proc.wait()
+    assert first is not None
+    window = max(0.005, time.monotonic() - t0 - first)
+    # Kills at random instants of the whole run, and as many inside the write phase.
+    plans = [("any", took * (k + rnd.random()) / 4) for k in range(4)]
+    plans += [("write", rnd.uniform(0, window)) for _ in range(4)]
     killed_mid_way = 0
-    for n, delay in enumerate(delays):
+    for n, (when, delay) in enumerate(plans):
         snap = tmp_path / f"snap{n}"
         shutil.copytree(base, snap)
         before = tree(snap)
-        proc = subprocess.Popen(
-            [*command(), "sync", "-q", "--source", str(full), "--snapshot", str(snap)],
-            cwd=root,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        proc = _start(full, snap, root)
+        if when == "write":
+            _first_write(snap, proc, mtimes(snap))
         time.sleep(delay)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
@@ -90,7 +118,10 @@ def test_kill_9_then_rerun_is_byte_identical(feeds, tmp_path):
         if state != before and state != expected:
             killed_mid_way += 1
         again = run("sync", "-q", "--source", str(full), "--snapshot", str(snap), cwd=root)
-        assert again.returncode == 0, (SEED, delay, again.stderr)
-        assert tree(snap) == expected, f"CRASH_SEED={SEED}, killed after {delay:.3f}s"
-    print(f"CRASH_SEED={SEED}: {killed_mid_way}/{kills} kills left a half-written snapshot")
+        assert again.returncode == 0, (SEED, when, delay, again.stderr)
+        assert tree(snap) == expected, f"CRASH_SEED={SEED}, killed at {when} +{delay:.3f}s"
+    print(
+        f"CRASH_SEED={SEED}: write phase ~{window:.3f}s; "
+        f"{killed_mid_way}/{len(plans)} kills left a half-written snapshot"
+    )
     assert killed_mid_way, "no kill landed in the write phase: the test proved nothing"

@@ -13,7 +13,7 @@ from review_feed.model import Action, FileCounts
 from review_feed.store import Layout, LedgerEntry, Snapshot, read_reviews, write_reviews
 from storetools import delete, mtimes, review, tree, upsert
 
-SMALL = Layout(max_file_bytes=2_000, index_max=8)
+SMALL = Layout(max_file_bytes=2_000, index_max=8, index_chunk=4)
 
 
 def _key(r):
@@ -88,7 +88,16 @@ def test_small_threshold_splits_days_buckets_and_index(tmp_path):
     assert "product/acme/reviews/2026-11/2026-11-10.json" in files
     assert "product/acme/reviews/2026-10.json" in files  # a small month stays one file
     assert "product/acme/index.json" not in files
-    assert len([f for f in files if f.startswith("product/acme/index/")]) == 16
+    manifest = json.loads((tmp_path / "a/product/acme/index/chunks.json").read_bytes())
+    chunks = [f for f in files if f.startswith("product/acme/index/") and "chunks" not in f]
+    assert len(manifest) == len(chunks) > 3
+    assert sorted("product/acme/index/" + m["file"] for m in manifest) == chunks
+    entries = {}
+    for m in manifest:
+        part = json.loads((tmp_path / "a/product/acme/index" / m["file"]).read_bytes())
+        assert len(part) == m["count"] and min(part) == m["first"]
+        entries.update(part)
+    assert entries == {r.id: r.date[:7] for r in reviews}
     for name, data in tree(tmp_path / "a").items():
         assert len(data) <= SMALL.max_file_bytes or name.count("/") == 5, name
     assert list(read_reviews(tmp_path / "a")) == sorted(reviews, key=_key)
@@ -103,6 +112,30 @@ def test_small_threshold_splits_days_buckets_and_index(tmp_path):
     ]
     write_reviews(tmp_path / "b", reviews, SMALL)
     assert tree(tmp_path / "a") == tree(tmp_path / "b")
+
+
+def test_a_new_id_rewrites_one_index_chunk(tmp_path):
+    layout = Layout(index_max=100, index_chunk=50)
+    write_reviews(tmp_path, [review(i) for i in range(3000)], layout)
+    before = tree(tmp_path)
+    assert len([f for f in before if "/index/" in f]) > 20
+    with Snapshot(tmp_path, layout) as snap:
+        snap.apply([upsert(review(5000)), delete("PR01234")])
+        snap.commit()
+    after = tree(tmp_path)
+    changed = sorted(set(before) ^ set(after)) + [
+        k for k in before if after.get(k, before[k]) != before[k]
+    ]
+    index_changes = {f for f in changed if "/index/" in f}
+    # the chunk gaining PR05000, the one losing PR01234 (old and new names) and the manifest
+    assert len(index_changes) <= 5, index_changes
+    with Snapshot(tmp_path / "fresh", layout) as snap:
+        for r in [review(i) for i in range(3000) if i != 1234] + [review(5000)]:
+            snap.upsert(r)
+        snap.commit()
+    assert {
+        k: v for k, v in tree(tmp_path).items() if k != "ledger.json" and not k.startswith("fresh")
+    } == {k: v for k, v in tree(tmp_path / "fresh").items() if k != "ledger.json"}
 
 
 def test_update_moving_a_review_to_another_month(tmp_path):

@@ -15,41 +15,47 @@ import logging
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import groupby
 from pathlib import Path
 from typing import Any
-
-import orjson
 
 from ..errors import SnapshotLocked, StoreError
 from ..model import KINDS, Action, Review, Row
 from . import jsonfile
-from .jsonfile import TEMP_SUFFIX, load, replace_if_changed
-from .layout import (
-    DEFAULT_LAYOUT,
-    INDEX_DIR,
-    INDEX_FILE,
-    REVIEWS_DIR,
-    Layout,
-    index_files,
-    month_files,
-    month_of,
-)
+from .index import Index
+from .jsonfile import TEMP_SUFFIX, fsync_dir, load, replace_if_changed
+from .layout import DEFAULT_LAYOUT, REVIEWS_DIR, Layout, month_files, month_of
 from .ledger import LEDGER_FILE, LedgerEntry, read_ledger, render_ledger
 
 logger = logging.getLogger("review_feed.store")
 
-_SORT = orjson.OPT_SORT_KEYS
 Collection = tuple[str, str]
 
 
 def line_record(review: Review, keep_order_ref: bool = False) -> dict[str, Any]:
     """The per-line record: the export record without kind/website_id (the path says them),
-    nulls and empty reply lists left out (shorter lines, easier diffs; restored on read)."""
-    rec = review.to_record()
-    del rec["kind"], rec["website_id"]
-    if not keep_order_ref:
-        rec.pop("order_ref", None)
-    return {k: v for k, v in rec.items() if v is not None and v != []}
+    nulls and an empty reply list left out (shorter lines, easier diffs; restored on read)."""
+    r = review
+    rec: dict[str, Any] = {
+        "author": r.author,
+        "date": r.date,
+        "id": r.id,
+        "rating": r.rating,
+        "text": r.text,
+    }
+    if r.review_id is not None:
+        rec["review_id"] = r.review_id
+    if r.product_ref is not None:
+        rec["product_ref"] = r.product_ref
+    if r.product_name is not None:
+        rec["product_name"] = r.product_name
+    if r.order_date is not None:
+        rec["order_date"] = r.order_date
+    if r.replies:
+        rec["replies"] = [{"date": x.date, "origin": x.origin, "text": x.text} for x in r.replies]
+    if keep_order_ref and r.order_ref is not None:
+        rec["order_ref"] = r.order_ref
+    return rec
 
 
 def _review(kind: str, website_id: str, rec: dict[str, Any]) -> Review:
@@ -96,10 +102,9 @@ class _Collection:
         self.website_id = website_id
         self.dir = root / kind / website_id
         self.layout = layout
-        self._index: dict[str, str] | None = None
+        self.index = Index(self.dir, layout)
         self.months: dict[str, dict[str, dict[str, Any]]] = {}
         self.dirty: set[str] = set()
-        self.index_dirty = False
         self.original: dict[str, dict[str, Any] | None] = {}  # id -> record before this run
 
     # --- reading
@@ -127,29 +132,6 @@ class _Collection:
                 out.add(p.stem)
         return out
 
-    def index_paths(self) -> list[Path]:
-        out = []
-        if (self.dir / INDEX_FILE).is_file():
-            out.append(self.dir / INDEX_FILE)
-        if (self.dir / INDEX_DIR).is_dir():
-            parts = (self.dir / INDEX_DIR).glob("*.json")
-            out.extend(sorted(p for p in parts if not p.name.startswith(".")))
-        return out
-
-    @property
-    def index(self) -> dict[str, str]:
-        if self._index is None:
-            index: dict[str, str] = {}
-            for p in self.index_paths():
-                data = load(p)
-                if not isinstance(data, dict):
-                    raise StoreError(
-                        f"snapshot index {p} is not a JSON object; restore it from git"
-                    )
-                index.update(data)
-            self._index = index
-        return self._index
-
     def month(self, month: str) -> dict[str, dict[str, Any]]:
         got = self.months.get(month)
         if got is not None:
@@ -159,15 +141,13 @@ class _Collection:
             data = load(p)
             if not isinstance(data, list):
                 raise StoreError(f"snapshot file {p} is not a JSON array; restore it from git")
-            for rec in data:
-                recs[rec["id"]] = rec
-        index = self.index
-        for i in recs:
-            # A crash between the review files and the index can leave an id
-            # the index lacks: adopt it, so it can be found and replaced.
-            if i not in index:
-                index[i] = month
-                self.index_dirty = True
+            try:
+                for rec in data:
+                    recs[rec["id"]] = rec
+            except (TypeError, KeyError):
+                raise StoreError(
+                    f"snapshot file {p} holds a review without an id; restore it from git"
+                ) from None
         self.months[month] = recs
         return recs
 
@@ -192,32 +172,49 @@ class _Collection:
             yield seen[i]
 
     # --- folding actions
-    def _remember(self, review_id: str) -> None:
-        if review_id not in self.original:
-            self.original[review_id] = self.get(review_id)
-
-    def upsert(self, review_id: str, rec: dict[str, Any]) -> None:
-        self._remember(review_id)
-        new_m = month_of(rec["date"])
-        old_m = self.index.get(review_id)
-        if old_m is not None and old_m != new_m:
-            self.month(old_m).pop(review_id, None)
-            self.dirty.add(old_m)
-        self.month(new_m)[review_id] = rec
-        self.dirty.add(new_m)
-        if old_m != new_m:
-            self.index[review_id] = new_m
-            self.index_dirty = True
-
-    def delete(self, review_id: str) -> bool:
-        """Remove a review; False when it was not there (a no-op)."""
-        self._remember(review_id)
-        m = self.index.pop(review_id, None)
-        if m is None:
-            return False
-        self.index_dirty = True
-        self.dirty.add(m)
-        return self.month(m).pop(review_id, None) is not None
+    def apply(self, rows: Iterable[Row], keep_order_ref: bool) -> None:
+        """NEW/UPDATE replace the whole review (moving it when its month changes),
+        DELETE removes it; an unknown id is a no-op. Tolerates what a crash can
+        leave: an index entry whose month lacks the id."""
+        index = self.index
+        months = self.months
+        month = self.month
+        original = self.original
+        dirty = self.dirty
+        plain = index.mapping()
+        if plain is not None:  # one index.json: plain dict operations, no method calls
+            index.changed = True
+            index_get = plain.get
+            index_set = plain.__setitem__
+            index_pop = plain.pop
+        else:
+            index_get = index.get
+            index_set = index.set
+            index_pop = index.pop
+        for row in rows:
+            rid = row.id
+            old_m = index_get(rid)
+            if rid not in original:
+                original[rid] = None if old_m is None else month(old_m).get(rid)
+            review = row.review
+            if row.action is Action.DELETE or review is None:
+                if old_m is not None:
+                    index_pop(rid)
+                    month(old_m).pop(rid, None)
+                    dirty.add(old_m)
+                continue
+            rec = line_record(review, keep_order_ref)
+            new_m = month_of(review.date)
+            if old_m != new_m:
+                if old_m is not None:
+                    month(old_m).pop(rid, None)
+                    dirty.add(old_m)
+                index_set(rid, new_m)
+            recs = months.get(new_m)
+            if recs is None:
+                recs = month(new_m)
+            recs[rid] = rec
+            dirty.add(new_m)
 
     def clear(self) -> None:
         """Empty the collection (full resync); what it held is remembered for the changes."""
@@ -229,48 +226,37 @@ class _Collection:
             self.months[m] = {}
             self.dirty.add(m)
         self.index.clear()
-        self.index_dirty = True
 
     def changes(self) -> Changes:
         ch = Changes()
         for i, before in self.original.items():
             after = self.get(i)
-            if before is None and after is not None:
-                ch.added += 1
-            elif before is not None and after is None:
+            if before is None:
+                if after is not None:
+                    ch.added += 1
+            elif after is None:
                 ch.removed += 1
-            elif before is not None and before != after:
+            elif before != after:
                 ch.updated += 1
         return ch
 
     # --- writing
-    def write_months(self) -> int:
+    def write_months(self, synced: set[Path]) -> int:
         written = 0
+        stop = self.dir.parent.parent
         for m in sorted(self.dirty):
-            recs = self.months[m]
-            lines = {i: orjson.dumps(r, option=_SORT) for i, r in recs.items()}
-            dates = {i: r["date"] for i, r in recs.items()}
-            targets = month_files(m, lines, dates, self.layout)
+            targets = month_files(m, self.months[m], self.layout)
             for rel in sorted(targets):
-                written += replace_if_changed(self.dir / rel, targets[rel])
+                written += replace_if_changed(self.dir / rel, targets[rel], synced)
             for p in self.month_paths(m):
                 if p.relative_to(self.dir).as_posix() not in targets:
-                    jsonfile.remove(p, self.dir.parent.parent)
+                    jsonfile.remove(p, stop)
                     written += 1
+        self.dirty.clear()
         return written
 
-    def write_index(self) -> int:
-        if not self.index_dirty:
-            return 0
-        written = 0
-        targets = index_files(self.index, self.layout)
-        for rel in sorted(targets):
-            written += replace_if_changed(self.dir / rel, targets[rel])
-        for p in self.index_paths():
-            if p.relative_to(self.dir).as_posix() not in targets:
-                jsonfile.remove(p, self.dir.parent.parent)
-                written += 1
-        return written
+    def write_index(self, synced: set[Path]) -> int:
+        return self.index.write(self.dir.parent.parent, synced)
 
 
 class Snapshot:
@@ -398,16 +384,12 @@ class Snapshot:
     # --- folding
     def apply(self, rows: Iterable[Row]) -> None:
         """Fold rows in order: NEW/UPDATE replace the whole review, DELETE removes it."""
-        for row in rows:
-            col = self.collection(row.kind, row.website_id)
-            if row.action is Action.DELETE or row.review is None:
-                col.delete(row.id)
-            else:
-                col.upsert(row.id, line_record(row.review, self.keep_order_ref))
+        for key, group in groupby(rows, key=lambda r: (r.kind, r.website_id)):
+            self.collection(*key).apply(group, self.keep_order_ref)
 
     def upsert(self, review: Review) -> None:
-        col = self.collection(review.kind, review.website_id)
-        col.upsert(review.id, line_record(review, self.keep_order_ref))
+        row = Row(Action.NEW, review.kind, review.website_id, review.id, review, "")
+        self.collection(review.kind, review.website_id).apply([row], self.keep_order_ref)
 
     def clear(self, kind: str, website_id: str) -> None:
         self.collection(kind, website_id).clear()
@@ -428,8 +410,11 @@ class Snapshot:
         if self._fd is None:
             raise StoreError("internal: commit without the snapshot lock")
         cols = [self._collections[k] for k in sorted(self._collections)]
-        touched = sum(c.write_months() for c in cols)
-        touched += sum(c.write_index() for c in cols)
+        synced: set[Path] = set()
+        touched = sum(c.write_months(synced) for c in cols)
+        _fsync_all(synced)  # every review file is durable before the index changes
+        touched += sum(c.write_index(synced) for c in cols)
+        _fsync_all(synced)  # ... and the index before the ledger
         if not (self.root / LEDGER_FILE).exists():
             self.ledger  # noqa: B018 -- a fresh snapshot gets its (empty) ledger
             self._ledger_dirty = True
@@ -438,10 +423,14 @@ class Snapshot:
             path = self.root / LEDGER_FILE
             touched += replace_if_changed(path, render_ledger(list(self._ledger.values())))
             self._ledger_dirty = False
-        for c in cols:
-            c.dirty.clear()
-            c.index_dirty = False
         return touched
+
+
+def _fsync_all(folders: set[Path]) -> None:
+    for d in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+        if d.exists():
+            fsync_dir(d)
+    folders.clear()
 
 
 def read_reviews(snapshot_dir: Path) -> Iterator[Review]:
