@@ -13,7 +13,8 @@
    says it changed, with a message that says what the night brought.
 
 Only git and Pelican are run as subprocesses; secrets stay in the
-environment of this process and are never put on a command line.
+environment of this process (never on a command line, never passed to the
+build, which does not need them).
 """
 
 from __future__ import annotations
@@ -22,18 +23,20 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .errors import ReviewFeedError
-from .settings import Settings
+from .settings import SECRETS, Settings, setting_name
 
 if TYPE_CHECKING:
     from .sync import SyncReport
 
 logger = logging.getLogger("review_feed.nightly")
+
+SECRET_VARIABLES = frozenset(setting_name(s) for s in SECRETS)
 
 
 class NightlyError(ReviewFeedError):
@@ -57,10 +60,6 @@ class NightlyResult:
 # --- what the night brought, from the SyncReport ---------------------------------------
 
 
-def _n(x: Any) -> int:
-    return len(x) if isinstance(x, (list, tuple, set, dict)) else int(x or 0)
-
-
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
@@ -74,7 +73,7 @@ def commit_message(report: SyncReport) -> str:
     hold for commit messages too): only counts and the validated file names.
     """
     applied = list(report.applied)
-    added, updated, removed = _n(report.added), _n(report.updated), _n(report.removed)
+    added, updated, removed = report.added, report.updated, report.removed
     subject = (
         f"reviews: {_plural(len(applied), 'file')} applied, "
         f"{added} added, {updated} updated, {removed} removed"
@@ -104,16 +103,9 @@ def commit_message(report: SyncReport) -> str:
 # --- git --------------------------------------------------------------------------------
 
 
-def _git(root: Path, *args: str, env: Mapping[str, str] | None = None) -> str:
+def _git(root: Path, *args: str) -> str:
     try:
-        done = subprocess.run(
-            ["git", *args],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            env=None if env is None else dict(env),
-            check=False,
-        )
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
     except FileNotFoundError:
         raise NightlyError(
             "[review-feed] nightly: git is not installed (needed to commit)"
@@ -177,7 +169,9 @@ def pelican_build(root: Path, settings_file: str = "publishconf.py") -> None:
     `--fatal errors` makes an error logged during the build (an unreadable
     snapshot, a broken template) fail it instead of deploying a partial site.
     """
-    env = dict(os.environ, REVIEW_FEED_SYNC="false")
+    # The build needs no secret: it does not sync. Leave them out of its environment.
+    env = {k: v for k, v in os.environ.items() if k not in SECRET_VARIABLES}
+    env["REVIEW_FEED_SYNC"] = "false"
     cmd = [sys.executable, "-m", "pelican", "-s", settings_file, "--fatal", "errors", "-q"]
     logger.info("[review-feed] nightly: building with %s", settings_file)
     done = subprocess.run(cmd, cwd=root, env=env, check=False)
@@ -197,21 +191,16 @@ def run_nightly(
     *,
     full: Path | str | None = None,
     build: Callable[[], None] | None = None,
-    commit: bool = True,
-    sync: Callable[..., Any] | None = None,
 ) -> NightlyResult:
     """Sync, build, commit. Raises NightlyError (or the sync's own error) when a step fails.
 
-    `build` defaults to a Pelican build with `publishconf.py` in `root`;
-    `sync` defaults to `review_feed.sync.run_sync` (a parameter for tests).
+    `build` defaults to a Pelican build with `publishconf.py` in `root`.
     """
-    root = Path(root)
-    if commit:
-        _check_repository(root)  # before touching anything: fail fast on a bad setup
-    if sync is None:
-        from .sync import run_sync as sync
+    from .sync import run_sync
 
-    report = sync(settings, full=None if full is None else Path(full), base=root)
+    root = Path(root)
+    _check_repository(root)  # before touching anything: fail fast on a bad setup
+    report = run_sync(settings, full=None if full is None else Path(full), base=root)
     for level, line in report.lines():
         logger.log(level, "[review-feed] %s", line)
     logger.info("[review-feed] %s", report.summary())
@@ -223,8 +212,6 @@ def run_nightly(
             exit_code=code,
         )
     (build or (lambda: pelican_build(root)))()
-    if not commit:
-        return NightlyResult(report=report, commit=None, message=None)
     snapshot = settings.path(settings.snapshot, root)
     message = commit_message(report)
     sha = commit_snapshot(root, snapshot, message)

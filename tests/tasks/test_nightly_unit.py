@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -129,3 +130,34 @@ def test_message_names_a_full_resync_and_rejected_rows() -> None:
     assert "(full resync): 3 NEW, 0 UPDATE, 0 DELETE, 1 rejected" in msg
     assert "1 row rejected (never applied)" in msg
     assert "line 4" not in msg  # counted, never quoted: feed text stays out of git history
+
+
+def test_the_build_gets_no_secret_and_no_sync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from review_feed.nightly import pelican_build
+
+    (tmp_path / "content").mkdir()
+    # A settings file is Python: this one records what the build's environment holds.
+    (tmp_path / "spyconf.py").write_text(
+        "import json, os\n"
+        "open('env.json', 'w').write(json.dumps(\n"
+        "    {k: v for k, v in os.environ.items() if k.startswith('REVIEW_FEED_')}))\n"
+        "PATH = 'content'\nOUTPUT_PATH = 'out'\n"
+    )
+    monkeypatch.setenv("REVIEW_FEED_PASSWORD", "hunter2")
+    monkeypatch.setenv("REVIEW_FEED_PRIVATE_KEY", "-----BEGIN OPENSSH PRIVATE KEY-----")
+    monkeypatch.setenv("REVIEW_FEED_SOURCE", "sftp://u@h/drop")
+    monkeypatch.setenv("REVIEW_FEED_SYNC", "true")
+    pelican_build(tmp_path, "spyconf.py")
+
+    seen = json.loads((tmp_path / "env.json").read_text())
+    assert seen == {"REVIEW_FEED_SOURCE": "sftp://u@h/drop", "REVIEW_FEED_SYNC": "false"}
+
+
+def test_a_failing_build_is_one_line(tmp_path: Path) -> None:
+    from review_feed.nightly import pelican_build
+
+    (tmp_path / "badconf.py").write_text("raise SystemExit(3)\n")
+    with pytest.raises(NightlyError, match=r"the publish build .* failed with exit"):
+        pelican_build(tmp_path, "badconf.py")
