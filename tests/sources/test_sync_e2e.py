@@ -233,3 +233,67 @@ def test_server_killed_during_a_sync_then_the_next_sync_completes(
     report = run_sync(load_settings(environ=environ))
     assert report.exit_code == 0, [e.message for e in report.errors]
     assert tree(tmp_path / "snap") == local_snapshot
+
+
+def test_verbose_run_prints_no_secret(
+    paramiko_sftpd, sshd, ssh_user, feed, tmp_path, host_key, client_keys
+):
+    """Even `-v` (debug logs, paramiko's included) never shows a password, passphrase or key."""
+    copy_feed(feed, paramiko_sftpd.root / "feed")
+    drop = copy_feed(feed, tmp_path / "drop")
+    key = client_keys["rsa"]
+    key_lines = [ln for ln in key.private_text.splitlines() if len(ln) > 40]
+    work = tmp_path / "remote"
+    work.mkdir()
+    runs = [
+        (f"sftp://vendor@127.0.0.1:{paramiko_sftpd.port}/~/feed", {"password": PASSWORD}),
+        (f"sftp://vendor@127.0.0.1:{paramiko_sftpd.port}/~/feed", {"password": PASSWORD + "!"}),
+        (
+            f"sftp://{ssh_user}@127.0.0.1:{sshd.port}{drop}",
+            {"private_key": key.private_text, "key_passphrase": PASSPHRASE, "password": PASSWORD},
+        ),
+    ]
+    codes = []
+    for i, (url, secrets) in enumerate(runs):
+        env = remote_env(tmp_path, host_key_sha256=host_key.fingerprint, **secrets)
+        r = cli(
+            "-v", "sync", "--source", url, "--snapshot", str(work / f"snap{i}"), cwd=work, env=env
+        )
+        if r.returncode == 2 and "unrecognized arguments" in r.stderr:  # -v after the command
+            r = cli(
+                "sync",
+                "-v",
+                "--source",
+                url,
+                "--snapshot",
+                str(work / f"snap{i}"),
+                cwd=work,
+                env=env,
+            )
+        codes.append(r.returncode)
+        if r.returncode == 0:
+            assert "ignored 'README.txt'" in r.stderr  # debug logs are on
+        assert_clean(r, PASSWORD, PASSPHRASE, *key_lines)
+    assert codes == [0, 4, 0]
+
+
+def test_the_machines_own_keys_and_agent_are_never_used(
+    sshd, ssh_user, feed, tmp_path, client_keys, host_key, monkeypatch
+):
+    """An authorized key in ~/.ssh and an agent socket in the environment are ignored."""
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "id_ed25519").write_text(client_keys["ed25519"].private_text)
+    (home / ".ssh" / "id_ed25519").chmod(0o600)
+    drop = copy_feed(feed, tmp_path / "drop")
+    env = remote_env(tmp_path, host_key_sha256=host_key.fingerprint) | {
+        "HOME": str(home),
+        "SSH_AUTH_SOCK": str(tmp_path / "agent.sock"),
+    }
+    work = tmp_path / "remote"
+    work.mkdir()
+    url = f"sftp://{ssh_user}@127.0.0.1:{sshd.port}{drop}"
+    r = cli("sync", "--source", url, "--snapshot", str(work / "snap"), cwd=work, env=env)
+    assert r.returncode == 4
+    assert "no credentials for sftp://" in r.stderr
+    assert not (work / "snap").exists() or not list((work / "snap").rglob("*.json"))
