@@ -81,7 +81,8 @@ class HostKeyCheck:
         if not self.known:
             return None
         wanted = [a for t in self.known for a in _ALGORITHMS.get(t, (t,))]
-        supported = [a for a in paramiko.Transport._preferred_keys if a in wanted]
+        preferred = getattr(paramiko.Transport, "_preferred_keys", None) or wanted
+        supported = [a for a in preferred if a in wanted]
         return supported or None
 
     def check(self, key: paramiko.PKey, where: str) -> None:
