@@ -30,8 +30,10 @@ def build_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> BuildSite:
     ) -> Built:
         root = tmp_path / f"site{next(counter)}"
         (root / "content" / "pages").mkdir(parents=True)
-        for name, text in (pages or {}).items():
-            (root / "content" / "pages" / name).write_text(text, "utf-8")
+        for name, text in (pages or {}).items():  # "x.md" is a page, "articles/x.md" an article
+            path = root / "content" / (name if "/" in name else f"pages/{name}")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, "utf-8")
         write_reviews(root / "snapshot", list(reviews))
         override = {
             "PATH": str(root / "content"),

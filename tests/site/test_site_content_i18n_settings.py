@@ -44,6 +44,22 @@ def test_content_page_with_product_ref_gets_widget_and_jsonld(build_site):
     )
 
 
+def test_article_with_product_ref_gets_widget_and_jsonld(build_site):
+    article = PAGE.format(title="Brewing our matcha", slug="matcha-guide", ref="MATCHA-30")
+    article = article.replace("Slug:", "Date: 2026-11-20\nSlug:")
+    built = build_site(
+        [product_review(1, "MATCHA-30", 4, product_name="Matcha 30 g")],
+        {"articles/matcha.md": article},
+        ARTICLE_URL="blog/{slug}/",
+        ARTICLE_SAVE_AS="blog/{slug}/index.html",
+    )
+    html = built.html("blog/matcha-guide/")
+    assert 'class="rf-w"' in html
+    (doc,) = built.jsonld("blog/matcha-guide/")
+    # an article shows the product but does not name it: the feed's name stays
+    assert doc["sku"] == "MATCHA-30" and doc["name"] == "Matcha 30 g"
+
+
 def test_product_name_precedence(build_site):
     reviews = [
         product_review(1, "A-1", 5, product_name="Feed name A"),

@@ -45,16 +45,19 @@ def site_settings(pelican_settings: dict[str, Any]) -> tuple[Settings, str]:
 
 
 def declared_products(context: dict[str, Any]) -> dict[str, tuple[str, str]]:
-    """ref -> (title, url) of the content (pages first, then articles) declaring it."""
+    """ref -> (title, url) of the page declaring it (first by source path).
+
+    Only pages name products: an article (a blog post about a product) shows its
+    widget but its title is not the product's name.
+    """
     found: dict[str, tuple[str, str]] = {}
-    groups = ("pages", "hidden_pages", "articles")
-    for group in groups:
-        for item in sorted(context.get(group) or [], key=lambda c: str(c.source_path)):
-            ref = str(item.metadata.get("product_ref") or "").strip()
-            if ref and ref not in found:
-                # Titles may carry markup or entities (typogrify): the name is plain text.
-                title = Markup(str(getattr(item, "title", "") or "")).striptags()
-                found[ref] = (title, item.url)
+    pages = [*(context.get("pages") or []), *(context.get("hidden_pages") or [])]
+    for item in sorted(pages, key=lambda c: str(c.source_path)):
+        ref = str(item.metadata.get("product_ref") or "").strip()
+        if ref and ref not in found:
+            # Titles may carry markup or entities (typogrify): the name is plain text.
+            title = Markup(str(getattr(item, "title", "") or "")).striptags()
+            found[ref] = (title, item.url)
     return found
 
 
