@@ -17,9 +17,9 @@ from ..model import Action, Reply, Review, Row, RowProblem
 from .values import (
     ACTIONS,
     HOURS,
+    ORIGINS,
     RATES,
     TWO,
-    clean_text,
     display_name,
     normalise_date,
     origin,
@@ -53,6 +53,7 @@ def _twin(cls: type) -> type | None:
 
 
 _REVIEW_TWIN = _twin(Review)
+_REPLY_TWIN = _twin(Reply) or Reply
 _ROW_TWIN = _twin(Row)
 
 
@@ -119,24 +120,32 @@ class Context:
     ) -> tuple[Reply, ...] | RowProblem:
         """(date, origin, comment) triplets in feed order -> Replies; empty comments dropped."""
         out = []
+        days = self.days
         for n, (date, orig, comment) in enumerate(triplets, 1):
-            text = clean_text(comment) if isinstance(comment, str) else ""
+            if comment.__class__ is not str:
+                continue
+            if "\r" in comment:
+                comment = comment.replace("\r\n", "\n").replace("\r", "\n")
+            text = comment.strip()
             if not text:
                 continue
             d = None
-            if date is not None and not isinstance(date, str):
-                return self.problem(
-                    where, f"{field} #{n} date", f"expected a date, found {_show(date)}"
-                )
-            if date and date.strip():
-                d = normalise_date(date, self.days)
-                if d is None:
+            if date:
+                if date.__class__ is not str:
+                    return self.problem(
+                        where, f"{field} #{n} date", f"expected a date, found {_show(date)}"
+                    )
+                d = normalise_date(date, days)
+                if d is None and date.strip():
                     return self.problem(
                         where,
                         f"{field} #{n} date",
                         f"expected a date like 2026-11-19 18:04:11, found {_show(date)}",
                     )
-            out.append(Reply(d, origin(orig), text))
+            who = ORIGINS.get(orig) if orig.__class__ is str else None
+            reply = _REPLY_TWIN(d, who or origin(orig), text)
+            reply.__class__ = Reply
+            out.append(reply)
         return tuple(out)
 
     def replies_json(self, cell: str, where: str) -> tuple[Reply, ...] | RowProblem:
@@ -162,8 +171,13 @@ class Context:
                 return self.problem(
                     where, "moderation", f"reply #{n}: expected an object, found {_show(item)}"
                 )
-            comment = item.get("comment", item.get("text", item.get("message")))
-            triplets.append((item.get("date"), item.get("origin", item.get("author")), comment))
+            comment = item.get("comment")
+            if comment is None:
+                comment = item.get("text", item.get("message"))
+            who = item.get("origin")
+            if who is None:
+                who = item.get("author")
+            triplets.append((item.get("date"), who, comment))
         return self.replies(triplets, where, "moderation")
 
 
