@@ -73,6 +73,7 @@ def run_script(
     full_env["PATH"] = f"{bin_dir}:{full_env['PATH']}"
     full_env["FAKE_LOG"] = str(tmp_path / "invoke.log")
     full_env.setdefault("RUNNER_TEMP", str(tmp_path))
+    full_env.setdefault("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
     # GitHub runs `run:` blocks as `bash --noprofile --norc -eo pipefail {0}`
     return subprocess.run(
         ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
@@ -117,6 +118,7 @@ def test_github_night_with_a_change_is_committed_and_pushed(gh, remote, tmp_path
     assert pushed.returncode == 0, pushed.stdout + pushed.stderr
     subjects = git(bare, "log", "--format=%s", "main").splitlines()
     assert subjects == ["reviews: 1 file applied", "content", "site"]
+    assert "reviews: 1 file applied" in (tmp_path / "summary.md").read_text()
 
 
 def test_github_night_without_change_pushes_nothing(gh, remote, tmp_path) -> None:
@@ -130,6 +132,7 @@ def test_github_night_without_change_pushes_nothing(gh, remote, tmp_path) -> Non
     )
     assert pushed.returncode == 0
     assert "No snapshot change tonight." in pushed.stdout
+    assert "No snapshot change tonight." in (tmp_path / "summary.md").read_text()
     assert git(bare, "rev-parse", "main").strip() == sha
 
 
