@@ -531,3 +531,33 @@ def test_rows_are_items_of_the_right_types(tmp_path):
     text = tsv(PRODUCT_HEADER, product_row(), product_row(rate="x"))
     items = list(stream(tmp_path, text))
     assert [type(i) for i in items] == [Row, RowProblem]
+
+
+def test_line_numbers_stay_exact_across_batches_and_multiline_cells(tmp_path):
+    rows, expected, line = [], [], 2
+    for i in range(5000):
+        text = f'"two\nlines {i}"' if i % 97 == 0 else f"one line {i}"
+        rows.append(product_row(product_review_id=f"P{i}", review=text))
+        expected.append(f"line {line}")
+        line += 2 if i % 97 == 0 else 1
+    parsed = parse(tmp_path, tsv(PRODUCT_HEADER, *rows))
+    assert parsed.problems == []
+    assert [r.where for r in parsed.rows] == expected
+
+
+def test_options_from_settings():
+    from review_feed.settings import load_settings
+
+    settings = load_settings(
+        {},
+        {
+            "REVIEW_FEED_FIELD_MAP": '{"Sterne": "rate"}',
+            "REVIEW_FEED_MAX_FIELD_SIZE": "4096",
+            "REVIEW_FEED_STORE_ORDER_REF": "true",
+        },
+        {},
+    )
+    opts = FeedOptions.from_settings(settings)
+    assert opts == FeedOptions(
+        field_map={"Sterne": "rate"}, max_field_size=4096, store_order_ref=True
+    )

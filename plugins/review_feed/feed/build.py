@@ -305,8 +305,8 @@ def make_builder(ctx: Context) -> Callable[..., Row | RowProblem]:
         if (
             first
             and last
-            and len(first) != 9
-            and len(last) != 9
+            and (len(first) != 9 or first.lower() != "anonymous")
+            and (len(last) != 9 or last.lower() != "anonymous")
             and "@" not in first
             and "@" not in last
         ):

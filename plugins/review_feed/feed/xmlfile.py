@@ -181,12 +181,12 @@ def _slot_of(name: str, table, cache: dict) -> tuple[int, int] | None:
 
 
 _INDEX = {f: i for i, f in enumerate(_TEXT_FIELDS)}
-_NO_RANK = [9] * len(_TEXT_FIELDS)
+_NO_RANK = (9,) * len(_TEXT_FIELDS)
 
 
 def _record(elem, ctx: Context, table, where: str, limit: int, cache: dict) -> Row | RowProblem:
     raw: list = [""] * len(_TEXT_FIELDS)
-    best = _NO_RANK.copy()
+    best = list(_NO_RANK)
     moderation = None
     quarter = limit // 4
     for key, value in elem.attrib.items():
