@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 
 from ..model import Review
 from .slugs import product_slug
@@ -21,6 +22,16 @@ class Aggregate:
         return "" if self.average is None else f"{self.average:.1f}"
 
 
+def mean_one_decimal(total: float, n: int) -> float:
+    """The mean rounded half up to one decimal (4.25 -> 4.3), as a shopper expects.
+
+    Ratings are integers or halves, so `total` is exact in binary and Decimal
+    sees the true value; round() would round 4.25 to even (4.2).
+    """
+    mean = Decimal(total) / Decimal(n)
+    return float(mean.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
 def star_bucket(rating: float) -> int:
     """The star level a rating counts under in the distribution (4.5 -> 5, 4.4 -> 4)."""
     return min(5, max(1, int(rating + 0.5)))
@@ -36,7 +47,7 @@ def aggregate(reviews: Iterable[Review]) -> Aggregate:
         n += 1
     return Aggregate(
         count=n,
-        average=round(total / n, 2) if n else None,
+        average=mean_one_decimal(total, n) if n else None,
         distribution=tuple(counts.items()),
     )
 
