@@ -17,11 +17,20 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import itertools
 import zlib
 from pathlib import Path
 
 from ..errors import StoreError
-from .jsonfile import fsync_dir, load, remove, render_list, render_map, replace_if_changed
+from .jsonfile import (
+    fsync_dirs,
+    load,
+    remove,
+    render_list,
+    render_map,
+    replace_if_changed,
+    write_many,
+)
 from .layout import INDEX_DIR, INDEX_FILE, Layout
 
 MANIFEST = "chunks.json"
@@ -66,6 +75,7 @@ class Index:
         self.counts: list[int] = []
         self.loaded: dict[int, dict[str, str]] = {}
         self.dirty: set[int] = set()
+        self.added: dict[int, set[str]] = {}  # ids added to each chunk this run
         if self.chunked:
             rows = load(manifest)
             try:
@@ -139,7 +149,10 @@ class Index:
             self.firsts, self.files, self.counts = [review_id], [""], [0]
             self.loaded[0] = {}
         n = self._where(review_id)
-        self._chunk(n)[review_id] = month
+        chunk = self._chunk(n)
+        if review_id not in chunk:
+            self.added.setdefault(n, set()).add(review_id)
+        chunk[review_id] = month
         self.dirty.add(n)
 
     def pop(self, review_id: str) -> str | None:
@@ -219,16 +232,12 @@ class Index:
                 new_files[files[-1]] = data
         else:
             firsts, files, counts, new_files = self._rechunk(every)
-        touched = 0
-        for name in sorted(new_files):
-            touched += replace_if_changed(folder / name, new_files[name], synced)
+        touched = write_many({folder / n: d for n, d in new_files.items()}, synced)
         manifest = render_list(
             {"count": c, "file": f, "first": i}
             for i, f, c in zip(firsts, files, counts, strict=True)
         )
-        for d in sorted(synced):  # the chunks must be durable before the manifest names them
-            fsync_dir(d)
-        synced.clear()
+        fsync_dirs(synced)  # the chunks must be durable before the manifest names them
         touched += replace_if_changed(folder / MANIFEST, manifest, synced)
         single = self.dir / INDEX_FILE
         if single.exists():
@@ -237,50 +246,72 @@ class Index:
         keep = set(files) | {MANIFEST}
         for p in sorted(folder.glob("*.json")):
             if p.name not in keep:
-                remove(p, stop)
+                remove(p, stop, synced)
                 touched += 1
         self.chunked = True
         self._all = None
         self.firsts, self.files, self.counts = firsts, files, counts
         self.loaded = {}
         self.dirty = set()
+        self.added = {}
         self.changed = False
         return touched
 
     def _rechunk(self, every: int):
-        """Re-cut only the dirty chunks (and a predecessor when a chunk lost its cut id)."""
+        """Re-cut only the dirty chunks.
+
+        Invariant (from `chunk_ids`): in a chunk only the first id may be a cut
+        id, and every chunk but the first starts with one. So a dirty chunk needs
+        cutting only at the cut ids added this run, and a chunk that lost its
+        first id joins the chunk before it.
+        """
         dirty = set(self.dirty)
-        # A chunk whose first id is no longer a cut id joins its predecessor.
         changed = True
-        while changed:
+        while changed:  # a chunk that no longer starts with a cut id joins its predecessor
             changed = False
             for n in sorted(dirty):
                 chunk = self._chunk(n)
                 if n > 0 and n - 1 not in dirty and (not chunk or not _is_cut(min(chunk), every)):
                     dirty.add(n - 1)
                     changed = True
+        # (first id, entries or None when clean and kept as is, n of the clean chunk)
+        out: list[tuple[str, dict[str, str] | None, int]] = []
+        for n in range(len(self.files)):
+            if n not in dirty:
+                out.append((self.firsts[n], None, n))
+                continue
+            chunk = self._chunk(n)
+            if not chunk:
+                continue
+            cuts = sorted(i for i in self.added.get(n, ()) if i in chunk and _is_cut(i, every))
+            if cuts:
+                ids = sorted(chunk)
+                bounds = [0, *(bisect.bisect_left(ids, c) for c in cuts), len(ids)]
+                pieces = [
+                    {i: chunk[i] for i in ids[a:b]} for a, b in itertools.pairwise(bounds) if b > a
+                ]
+            else:
+                pieces = [chunk]
+            for k, piece in enumerate(pieces):
+                first = min(piece)
+                if k == 0 and out and not _is_cut(first, every):
+                    prev_first, prev, _ = out[-1]
+                    assert prev is not None  # made dirty by the loop above
+                    out[-1] = (prev_first, {**prev, **piece}, -1)
+                else:
+                    out.append((first, dict(piece), -1))
         firsts: list[str] = []
         files: list[str] = []
         counts: list[int] = []
         new_files: dict[str, bytes] = {}
-        n = 0
-        total = len(self.files)
-        while n < total:
-            if n not in dirty:
-                firsts.append(self.firsts[n])
+        for first, entries, n in out:
+            firsts.append(first)
+            if entries is None:
                 files.append(self.files[n])
                 counts.append(self.counts[n])
-                n += 1
                 continue
-            run: dict[str, str] = {}
-            while n < total and n in dirty:
-                run.update(self._chunk(n))
-                n += 1
-            for ids in chunk_ids(sorted(run), every):
-                piece = {i: run[i] for i in ids}
-                data = render_map(piece)
-                firsts.append(ids[0])
-                files.append(_chunk_name(data))
-                counts.append(len(ids))
-                new_files[files[-1]] = data
+            data = render_map(entries)
+            files.append(_chunk_name(data))
+            counts.append(len(entries))
+            new_files[files[-1]] = data
         return firsts, files, counts, new_files

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -115,18 +116,76 @@ def replace_if_changed(path: Path, data: bytes, synced: set[Path] | None = None)
     return True
 
 
-def remove(path: Path, stop: Path) -> None:
-    """Remove a file, then every folder above it left empty, up to (not including) `stop`."""
+_BATCH = 64  # files open at once while their fsyncs run in parallel
+
+
+def _changed(path: Path, data: bytes) -> bool:
+    try:
+        return path.read_bytes() != data
+    except FileNotFoundError:
+        return True
+
+
+def write_many(items: dict[Path, bytes], synced: set[Path]) -> int:
+    """`replace_if_changed` for many files, with their fsyncs issued in parallel.
+
+    Each file is still durable before it is renamed into place; the fsyncs of
+    a batch overlap (threads release the GIL and the filesystem commits them
+    together), which on a busy disk is many times faster than one by one.
+    Returns how many files were written; their folders are added to `synced`.
+    """
+    todo = [(p, d) for p, d in sorted(items.items()) if _changed(p, d)]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        for start in range(0, len(todo), _BATCH):
+            batch = todo[start : start + _BATCH]
+            fds = []
+            try:
+                for path, data in batch:
+                    if not path.parent.exists():
+                        path.parent.mkdir(parents=True, exist_ok=True)
+                        synced.add(path.parent.parent)
+                    fd = os.open(temp_path(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+                    fds.append(fd)
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(fd, view) :]
+                list(pool.map(os.fsync, fds))
+            finally:
+                for fd in fds:
+                    os.close(fd)
+            for path, _data in batch:
+                os.replace(temp_path(path), path)
+                synced.add(path.parent)
+    return len(todo)
+
+
+def fsync_dirs(folders: set[Path]) -> None:
+    """fsync each folder (in parallel), then forget them."""
+    existing = [d for d in folders if d.exists()]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        list(pool.map(fsync_dir, existing))
+    folders.clear()
+
+
+def remove(path: Path, stop: Path, synced: set[Path] | None = None) -> None:
+    """Remove a file, then every folder above it left empty, up to (not including) `stop`.
+    With `synced`, the folders to fsync are added to it instead of synced here."""
     try:
         path.unlink()
     except FileNotFoundError:
         return
     parent = path.parent
-    fsync_dir(parent)
+    touched = {parent}
     while parent != stop and stop in parent.parents:
         try:
             parent.rmdir()
         except OSError:  # not empty
             break
+        touched.discard(parent)
         parent = parent.parent
-        fsync_dir(parent)
+        touched.add(parent)
+    if synced is None:
+        for d in touched:
+            fsync_dir(d)
+    else:
+        synced.update(touched)

@@ -37,7 +37,7 @@ class Layout:
     # large ones get day files, so a night rewrites only the days it touches.
     max_file_bytes: int = 4 * 1024 * 1024
     index_max: int = 100_000  # reviews per collection before the index is chunked
-    index_chunk: int = 4096  # average ids per index chunk
+    index_chunk: int = 16384  # average ids per index chunk (~0.5-1 MB)
 
 
 DEFAULT_LAYOUT = Layout()
@@ -52,6 +52,15 @@ def month_of(date: str) -> str:
 
 
 def day_of(date: str) -> str:
+    if (
+        len(date) >= 10
+        and date[4] == "-"
+        and date[7] == "-"
+        and date[:4].isdigit()
+        and date[5:7].isdigit()
+        and date[8:10].isdigit()
+    ):
+        return date[:10]
     m = _DATE.match(date or "")
     return m[0] if m else UNDATED
 
@@ -66,20 +75,22 @@ def month_files(month: str, recs: dict[str, dict[str, Any]], layout: Layout) -> 
     if not recs:
         return {}
     ids = sorted(recs)
-    data = render_records([recs[i] for i in ids])
-    if len(data) <= layout.max_file_bytes:
-        return {f"{REVIEWS_DIR}/{month}.json": data}
     by_day: dict[str, list[str]] = {}
     for i in ids:
         by_day.setdefault(day_of(recs[i]["date"]), []).append(i)
+    days = {day: render_records([recs[i] for i in day_ids]) for day, day_ids in by_day.items()}
+    # The length the one month file would have, from the day files' lengths:
+    # "[\n" + lines joined by ",\n" + "\n]\n" -> 5 + sum(lines) + 2 * (n - 1).
+    month_len = 5 + sum(len(d) - 5 for d in days.values()) + 2 * (len(days) - 1)
+    if month_len <= layout.max_file_bytes:
+        return {f"{REVIEWS_DIR}/{month}.json": render_records([recs[i] for i in ids])}
     out: dict[str, bytes] = {}
-    for day, day_ids in by_day.items():
-        data = render_records([recs[i] for i in day_ids])
+    for day, data in days.items():
         if len(data) <= layout.max_file_bytes:
             out[f"{REVIEWS_DIR}/{month}/{day}.json"] = data
             continue
         by_bucket: dict[str, list[dict[str, Any]]] = {}
-        for i in day_ids:
+        for i in by_day[day]:
             by_bucket.setdefault(bucket(i), []).append(recs[i])
         for b, brecs in by_bucket.items():
             out[f"{REVIEWS_DIR}/{month}/{day}/{b}.json"] = render_records(brecs)

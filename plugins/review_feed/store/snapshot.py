@@ -23,7 +23,7 @@ from ..errors import SnapshotLocked, StoreError
 from ..model import KINDS, Action, Review, Row
 from . import jsonfile
 from .index import Index
-from .jsonfile import TEMP_SUFFIX, fsync_dir, load, replace_if_changed
+from .jsonfile import TEMP_SUFFIX, fsync_dirs, load, replace_if_changed, write_many
 from .layout import DEFAULT_LAYOUT, REVIEWS_DIR, Layout, month_files, month_of
 from .ledger import LEDGER_FILE, LedgerEntry, read_ledger, render_ledger
 
@@ -241,19 +241,19 @@ class _Collection:
         return ch
 
     # --- writing
-    def write_months(self, synced: set[Path]) -> int:
-        written = 0
-        stop = self.dir.parent.parent
+    def plan_months(self) -> tuple[dict[Path, bytes], list[Path]]:
+        """The review files to write and the ones to remove (after the writes are durable)."""
+        writes: dict[Path, bytes] = {}
+        removes: list[Path] = []
         for m in sorted(self.dirty):
             targets = month_files(m, self.months[m], self.layout)
-            for rel in sorted(targets):
-                written += replace_if_changed(self.dir / rel, targets[rel], synced)
+            for rel, data in targets.items():
+                writes[self.dir / rel] = data
             for p in self.month_paths(m):
                 if p.relative_to(self.dir).as_posix() not in targets:
-                    jsonfile.remove(p, stop)
-                    written += 1
+                    removes.append(p)
         self.dirty.clear()
-        return written
+        return writes, removes
 
     def write_index(self, synced: set[Path]) -> int:
         return self.index.write(self.dir.parent.parent, synced)
@@ -411,10 +411,20 @@ class Snapshot:
             raise StoreError("internal: commit without the snapshot lock")
         cols = [self._collections[k] for k in sorted(self._collections)]
         synced: set[Path] = set()
-        touched = sum(c.write_months(synced) for c in cols)
-        _fsync_all(synced)  # every review file is durable before the index changes
+        writes: dict[Path, bytes] = {}
+        removes: list[Path] = []
+        for c in cols:
+            w, r = c.plan_months()
+            writes.update(w)
+            removes += r
+        touched = write_many(writes, synced)
+        fsync_dirs(synced)  # new review files are durable before any old one goes
+        for p in removes:
+            jsonfile.remove(p, self.root, synced)
+            touched += 1
+        # every review file is durable before the index changes ...
         touched += sum(c.write_index(synced) for c in cols)
-        _fsync_all(synced)  # ... and the index before the ledger
+        fsync_dirs(synced)  # ... and the index before the ledger
         if not (self.root / LEDGER_FILE).exists():
             self.ledger  # noqa: B018 -- a fresh snapshot gets its (empty) ledger
             self._ledger_dirty = True
@@ -424,13 +434,6 @@ class Snapshot:
             touched += replace_if_changed(path, render_ledger(list(self._ledger.values())))
             self._ledger_dirty = False
         return touched
-
-
-def _fsync_all(folders: set[Path]) -> None:
-    for d in sorted(folders, key=lambda p: len(p.parts), reverse=True):
-        if d.exists():
-            fsync_dir(d)
-    folders.clear()
 
 
 def read_reviews(snapshot_dir: Path) -> Iterator[Review]:
