@@ -561,3 +561,35 @@ def test_options_from_settings():
     assert opts == FeedOptions(
         field_map={"Sterne": "rate"}, max_field_size=4096, store_order_ref=True
     )
+
+
+@pytest.mark.parametrize(
+    "moderation",
+    [
+        '[{"date": "2026-11-20 10:00:00", "origin": "2", "comment": "Merci !"}]',
+        '[{"date": "2026-11-20T10:00:00", "origin": "1", "comment": " a "},'
+        ' {"date": "2026-11-21 23:59:59", "origin": "3", "comment": ""}]',
+        '[{"date": "2026-11-20 24:00:00", "origin": "2", "comment": "bad hour"}]',
+        '[{"date": "2026-02-30 10:00:00", "origin": "2", "comment": "bad day"}]',
+        '[{"date": "2026-11-20 10:00:00", "origin": 2, "comment": "int origin"}]',
+        '[{"date": "2026-11-20 10:00:00", "origin": "Brand", "comment": "word"}]',
+        '[{"date": "2026-11-20 10:00:00", "author": "2", "text": "other keys"}]',
+        '[{"date": "2026-11-20 10:00:00", "origin": "2", "comment": "a\\r\\nb"}]',
+        "[]",
+        "null",
+        "  ",
+    ],
+)
+def test_moderation_fast_path_agrees_with_the_careful_one(moderation):
+    from review_feed.feed.build import Context
+
+    ctx = Context("f.csv", "product", "acme-7f3a", 1 << 20, False)
+    values = list(dict(zip(PRODUCT_HEADER, product_row(), strict=True)).values())
+    del values[11]  # email: the builder never takes it
+    values[-1] = moderation
+    got = ctx.build(tuple(values), "line 2")
+    careful = ctx.replies_json(moderation, "line 2") if moderation.strip() else ()
+    if isinstance(careful, RowProblem):
+        assert got == careful
+    else:
+        assert got.review.replies == careful
