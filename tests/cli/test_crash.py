@@ -7,13 +7,26 @@ import random
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
-from clitools import command, mtimes, product_row, run, tree, write_csv
+from clitools import command, mtimes, product_row, tree, write_csv
 
 NAME = "reviews_product_big_{}.csv"
+# The same sync through the API with tiny thresholds, so the kills also hit day
+# files, hash-bucketed days and a chunked index (manifest + chunks).
+DRIVER = """
+import sys
+from review_feed.settings import load_settings
+from review_feed.store import Layout
+from review_feed.sync import run_sync
+s = load_settings({}, {}, {"source": sys.argv[1], "snapshot": sys.argv[2]})
+layout = Layout(max_file_bytes=40_000, index_max=1_000, index_chunk=256)
+sys.exit(run_sync(s, layout=layout).exit_code)
+"""
+LAYOUTS = {"default": None, "small": DRIVER}
 SEED = int(os.environ.get("CRASH_SEED", "0")) or random.randrange(1, 10**6)
 
 
@@ -45,23 +58,38 @@ def _generate(src_first: Path, src_all: Path) -> None:
         write_csv(folder / NAME.format("2026-12-03"), night3)
 
 
-@pytest.fixture(scope="module")
-def feeds(tmp_path_factory):
+def _cmd(layout: str | None, source: Path, snap: Path) -> list[str]:
+    if layout is None:
+        return [*command(), "sync", "-q", "--source", str(source), "--snapshot", str(snap)]
+    return [sys.executable, "-c", layout, str(source), str(snap)]
+
+
+def _sync(layout: str | None, source: Path, snap: Path, cwd: Path):
+    return subprocess.run(_cmd(layout, source, snap), cwd=cwd, capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module", params=sorted(LAYOUTS))
+def feeds(request, tmp_path_factory):
+    layout = LAYOUTS[request.param]
     root = tmp_path_factory.mktemp("crash")
     first, full = root / "first", root / "all"
     first.mkdir()
     full.mkdir()
     _generate(first, full)
     base = root / "base"
-    proc = run("sync", "-q", "--source", str(first), "--snapshot", str(base), cwd=root)
+    proc = _sync(layout, first, base, root)
     assert proc.returncode == 0, proc.stderr
     ref = root / "ref"
     shutil.copytree(base, ref)
     started = time.monotonic()
-    proc = run("sync", "-q", "--source", str(full), "--snapshot", str(ref), cwd=root)
+    proc = _sync(layout, full, ref, root)
     took = time.monotonic() - started
     assert proc.returncode == 0, proc.stderr
-    return root, full, base, tree(ref), took
+    if request.param == "small":
+        names = set(tree(ref))
+        assert any("/index/chunks.json" in n for n in names)
+        assert any(n.count("/") == 5 for n in names)  # hash-bucketed day files
+    return root, full, base, tree(ref), took, layout
 
 
 def _first_write(snap: Path, proc: subprocess.Popen, before: dict[str, int]) -> float | None:
@@ -77,9 +105,9 @@ def _first_write(snap: Path, proc: subprocess.Popen, before: dict[str, int]) -> 
     return None
 
 
-def _start(full: Path, snap: Path, root: Path) -> subprocess.Popen:
+def _start(layout: str | None, full: Path, snap: Path, root: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [*command(), "sync", "-q", "--source", str(full), "--snapshot", str(snap)],
+        _cmd(layout, full, snap),
         cwd=root,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -88,13 +116,13 @@ def _start(full: Path, snap: Path, root: Path) -> subprocess.Popen:
 
 @pytest.mark.slow
 def test_kill_9_then_rerun_is_byte_identical(feeds, tmp_path):
-    root, full, base, expected, took = feeds
+    root, full, base, expected, took, layout = feeds
     assert took > 0.5, f"the sync must take long enough to be killed mid-way ({took:.2f}s)"
     rnd = random.Random(SEED)
     # How long the write phase lasts, seen from outside on a probe run.
     probe = tmp_path / "probe"
     shutil.copytree(base, probe)
-    proc = _start(full, probe, root)
+    proc = _start(layout, full, probe, root)
     t0 = time.monotonic()
     first = _first_write(probe, proc, mtimes(probe))
     proc.wait()
@@ -108,7 +136,7 @@ def test_kill_9_then_rerun_is_byte_identical(feeds, tmp_path):
         snap = tmp_path / f"snap{n}"
         shutil.copytree(base, snap)
         before = tree(snap)
-        proc = _start(full, snap, root)
+        proc = _start(layout, full, snap, root)
         if when == "write":
             _first_write(snap, proc, mtimes(snap))
         time.sleep(delay)
@@ -117,7 +145,7 @@ def test_kill_9_then_rerun_is_byte_identical(feeds, tmp_path):
         state = tree(snap)
         if state != before and state != expected:
             killed_mid_way += 1
-        again = run("sync", "-q", "--source", str(full), "--snapshot", str(snap), cwd=root)
+        again = _sync(layout, full, snap, root)
         assert again.returncode == 0, (SEED, when, delay, again.stderr)
         assert tree(snap) == expected, f"CRASH_SEED={SEED}, killed at {when} +{delay:.3f}s"
     print(
