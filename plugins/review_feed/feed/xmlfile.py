@@ -117,7 +117,7 @@ def read_xml(
     path: Path, ctx: Context, table: dict[str, tuple[str, int]]
 ) -> Iterator[Row | RowProblem]:
     file = ctx.file
-    limit4 = ctx.limit
+    limit = ctx.limit
     try:
         _check_prolog(path, file)
     except OSError as exc:
@@ -148,7 +148,7 @@ def read_xml(
                 continue  # the review text inside a review record
             count += 1
             where = f"review #{count} (line {elem.sourceline})"
-            yield _record(elem, ctx, table, where, limit4, cache)
+            yield _record(elem, ctx, table, where, limit, cache)
             # constant memory: drop the record and everything before it
             elem.clear(keep_tail=False)
             if parent is not None:
