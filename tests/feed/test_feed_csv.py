@@ -593,3 +593,10 @@ def test_moderation_fast_path_agrees_with_the_careful_one(moderation):
         assert got == careful
     else:
         assert got.review.replies == careful
+
+
+def test_problem_messages_never_show_an_email(tmp_path):
+    # a shifted column puts the e-mail where the rate should be
+    parsed = parse(tmp_path, tsv(PRODUCT_HEADER, product_row(rate="eva.garnier@example.fr")))
+    [p] = parsed.problems
+    assert "example" not in str(p) and "<e-mail>" in str(p)

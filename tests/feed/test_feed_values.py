@@ -123,3 +123,8 @@ def test_shorten_cuts_long_values():
     s = shorten("x" * 10_000)
     assert len(s) < 60
     assert s.endswith("…'")
+
+
+def test_shorten_masks_email_addresses():
+    assert shorten("eva.garnier@example.fr") == "'<e-mail>'"
+    assert "example" not in shorten("contact: eva@example.fr, merci")

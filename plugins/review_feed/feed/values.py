@@ -42,9 +42,16 @@ _DATE = re.compile(
 )
 
 
+_EMAIL = re.compile(r"[^\s@\"'<>]+@[^\s@\"'<>]+")
+
+
 def shorten(value: object, limit: int = 40) -> str:
-    """A value quoted for a message, cut so a huge cell never floods a log line."""
-    s = str(value)
+    """A value quoted for a message, cut so a huge cell never floods a log line.
+
+    An e-mail address is masked: a shifted column can put one in any cell, and
+    messages reach logs and the sync report.
+    """
+    s = _EMAIL.sub("<e-mail>", str(value))
     if len(s) > limit:
         s = s[:limit] + "…"
     return repr(s)
