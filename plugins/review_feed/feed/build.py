@@ -36,31 +36,29 @@ from .values import shorten as _show
 # twin with the very same slots, whose class is then switched to the frozen
 # one (a layout-compatible __class__ assignment): the result is an ordinary,
 # frozen Review/Row, equal to one made by the constructor, at a third of the
-# price. If the model ever stops being twin-able, the plain constructor is used.
+# price. The twin is checked at import: a model change that breaks it fails
+# loudly there (and in every test), never silently at run time.
 
 
-def _twin(cls: type) -> type | None:
+def _twin(cls: type) -> type:
     names = [f.name for f in fields(cls)]
     twin = make_dataclass("_Mutable" + cls.__name__, names, slots=True)
+    probe = twin(*range(len(names)))
     try:
-        probe = twin(*range(len(names)))
         probe.__class__ = cls
-    except TypeError:
-        return None
+    except TypeError as exc:  # pragma: no cover - a model change
+        raise TypeError(f"review_feed.feed cannot build {cls.__name__} fast: {exc}") from None
     if probe != cls(*range(len(names))):  # pragma: no cover - a model change
-        return None
+        raise TypeError(f"review_feed.feed: the {cls.__name__} twin differs from the model")
     return twin
 
 
 _REVIEW_TWIN = _twin(Review)
-_REPLY_TWIN = _twin(Reply) or Reply
+_REPLY_TWIN = _twin(Reply)
 _ROW_TWIN = _twin(Row)
 
 
-def _maker(cls: type, twin: type | None) -> Callable[..., Any]:
-    if twin is None:  # pragma: no cover - a model change
-        return cls
-
+def _maker(cls: type, twin: type) -> Callable[..., Any]:
     def make(*args: Any) -> Any:
         obj = twin(*args)
         obj.__class__ = cls
@@ -70,6 +68,7 @@ def _maker(cls: type, twin: type | None) -> Callable[..., Any]:
 
 
 new_review: Callable[..., Review] = _maker(Review, _REVIEW_TWIN)
+new_reply: Callable[..., Reply] = _maker(Reply, _REPLY_TWIN)
 new_row: Callable[..., Row] = _maker(Row, _ROW_TWIN)
 _DELETE = Action.DELETE
 _MMSS = frozenset(f":{m}:{s}" for m in TWO for s in TWO)  # ":MM:SS"
@@ -143,9 +142,7 @@ class Context:
                         f"expected a date like 2026-11-19 18:04:11, found {_show(date)}",
                     )
             who = ORIGINS.get(orig) if orig.__class__ is str else None
-            reply = _REPLY_TWIN(d, who or origin(orig), text)
-            reply.__class__ = Reply
-            out.append(reply)
+            out.append(new_reply(d, who or origin(orig), text))
         return tuple(out)
 
     def replies_json(self, cell: str, where: str) -> tuple[Reply, ...] | RowProblem:
@@ -203,8 +200,8 @@ def make_builder(ctx: Context) -> Callable[..., Row | RowProblem]:
     rates = RATES
     mmss = _MMSS
     delete = _DELETE
-    review_twin = _REVIEW_TWIN or Review
-    row_twin = _ROW_TWIN or Row
+    review_twin = _REVIEW_TWIN
+    row_twin = _ROW_TWIN
     review_cls = Review
     row_cls = Row
     reply_twin = _REPLY_TWIN
