@@ -51,8 +51,12 @@ def shorten(value: object, limit: int = 40) -> str:
     An e-mail address is masked: a shifted column can put one in any cell, and
     messages reach logs and the sync report.
     """
-    s = _EMAIL.sub("<e-mail>", str(value))
-    if len(s) > limit:
+    s = str(value)
+    cut = len(s) > limit
+    s = s[: limit + 100]  # masked before the final cut, so a cut address still matches
+    if "@" in s:
+        s = _EMAIL.sub("<e-mail>", s)
+    if cut or len(s) > limit:
         s = s[:limit] + "…"
     return repr(s)
 
