@@ -130,9 +130,14 @@ def test_kill_9_then_rerun_is_byte_identical(feeds, tmp_path):
     window = max(0.005, time.monotonic() - t0 - first)
     # Kills at random instants of the whole run, and as many inside the write phase.
     plans = [("any", took * (k + rnd.random()) / 4) for k in range(4)]
-    plans += [("write", rnd.uniform(0, window)) for _ in range(4)]
+    plans += [("write", 0.0)] + [("write", rnd.uniform(0, window / 2)) for _ in range(3)]
+    # a few spare kills right at the first write, used only while none landed mid-way
+    spare = [("write", 0.0)] * 4
     killed_mid_way = 0
-    for n, (when, delay) in enumerate(plans):
+    n = 0
+    while plans or (spare and not killed_mid_way):
+        when, delay = plans.pop(0) if plans else spare.pop()
+        n += 1
         snap = tmp_path / f"snap{n}"
         shutil.copytree(base, snap)
         before = tree(snap)
@@ -150,6 +155,6 @@ def test_kill_9_then_rerun_is_byte_identical(feeds, tmp_path):
         assert tree(snap) == expected, f"CRASH_SEED={SEED}, killed at {when} +{delay:.3f}s"
     print(
         f"CRASH_SEED={SEED}: write phase ~{window:.3f}s; "
-        f"{killed_mid_way}/{len(plans)} kills left a half-written snapshot"
+        f"{killed_mid_way}/{n} kills left a half-written snapshot"
     )
     assert killed_mid_way, "no kill landed in the write phase: the test proved nothing"

@@ -97,7 +97,7 @@ def test_small_threshold_splits_days_buckets_and_index(tmp_path):
         part = json.loads((tmp_path / "a/product/acme/index" / m["file"]).read_bytes())
         assert len(part) == m["count"] and min(part) == m["first"]
         entries.update(part)
-    assert entries == {r.id: r.date[:7] for r in reviews}
+    assert entries == {r.id: r.date[:10] for r in reviews}
     for name, data in tree(tmp_path / "a").items():
         assert len(data) <= SMALL.max_file_bytes or name.count("/") == 5, name
     assert list(read_reviews(tmp_path / "a")) == sorted(reviews, key=_key)
@@ -149,8 +149,8 @@ def test_update_moving_a_review_to_another_month(tmp_path):
     got = {r.id: r for r in read_reviews(tmp_path)}
     assert got["PR00001"].rating == 2 and got["PR00001"].date.startswith("2026-11")
     assert orjson.loads((tmp_path / "product/acme/index.json").read_bytes()) == {
-        "PR00001": "2026-11",
-        "PR00002": "2026-11",
+        "PR00001": "2026-11-21",
+        "PR00002": "2026-11-20",
     }
 
 
@@ -260,9 +260,9 @@ def test_tolerates_states_a_crash_can_leave(tmp_path):
     assert sorted(got) == ["PR00001", "PR00002", "PR00003"]
     assert got["PR00003"].rating == 1
     assert orjson.loads((col / "index.json").read_bytes()) == {
-        "PR00001": "2026-11",
-        "PR00002": "2026-11",
-        "PR00003": "2026-11",
+        "PR00001": "2026-11-02",
+        "PR00002": "2026-11-20",
+        "PR00003": "2026-11-20",
     }
 
 

@@ -70,28 +70,46 @@ def bucket(review_id: str) -> str:
     return format(zlib.crc32(review_id.encode("utf-8")) & 0xF, "x")
 
 
+def month_of_day(day: str) -> str:
+    return UNDATED if day == UNDATED else day[:7]
+
+
+def render_day(recs: dict[str, dict[str, Any]]) -> bytes:
+    """One day's records as one file's bytes (b"" when the day is empty)."""
+    return render_records([recs[i] for i in sorted(recs)]) if recs else b""
+
+
+def day_files(
+    month: str, day: str, recs: dict[str, dict[str, Any]], data: bytes, layout: Layout
+) -> dict[str, bytes]:
+    """The files of one day of a split month; `data` is `render_day(recs)`."""
+    if not recs:
+        return {}
+    if len(data) <= layout.max_file_bytes:
+        return {f"{REVIEWS_DIR}/{month}/{day}.json": data}
+    by_bucket: dict[str, list[dict[str, Any]]] = {}
+    for i in sorted(recs):
+        by_bucket.setdefault(bucket(i), []).append(recs[i])
+    return {
+        f"{REVIEWS_DIR}/{month}/{day}/{b}.json": render_records(brecs)
+        for b, brecs in by_bucket.items()
+    }
+
+
 def month_files(month: str, recs: dict[str, dict[str, Any]], layout: Layout) -> dict[str, bytes]:
     """The files (path relative to the collection -> bytes) holding one month's reviews."""
     if not recs:
         return {}
-    ids = sorted(recs)
-    by_day: dict[str, list[str]] = {}
-    for i in ids:
-        by_day.setdefault(day_of(recs[i]["date"]), []).append(i)
-    days = {day: render_records([recs[i] for i in day_ids]) for day, day_ids in by_day.items()}
+    by_day: dict[str, dict[str, dict[str, Any]]] = {}
+    for i, rec in recs.items():
+        by_day.setdefault(day_of(rec["date"]), {})[i] = rec
+    days = {day: render_day(day_recs) for day, day_recs in by_day.items()}
     # The length the one month file would have, from the day files' lengths:
     # "[\n" + lines joined by ",\n" + "\n]\n" -> 5 + sum(lines) + 2 * (n - 1).
     month_len = 5 + sum(len(d) - 5 for d in days.values()) + 2 * (len(days) - 1)
     if month_len <= layout.max_file_bytes:
-        return {f"{REVIEWS_DIR}/{month}.json": render_records([recs[i] for i in ids])}
+        return {f"{REVIEWS_DIR}/{month}.json": render_records([recs[i] for i in sorted(recs)])}
     out: dict[str, bytes] = {}
     for day, data in days.items():
-        if len(data) <= layout.max_file_bytes:
-            out[f"{REVIEWS_DIR}/{month}/{day}.json"] = data
-            continue
-        by_bucket: dict[str, list[dict[str, Any]]] = {}
-        for i in by_day[day]:
-            by_bucket.setdefault(bucket(i), []).append(recs[i])
-        for b, brecs in by_bucket.items():
-            out[f"{REVIEWS_DIR}/{month}/{day}/{b}.json"] = render_records(brecs)
+        out.update(day_files(month, day, by_day[day], data, layout))
     return out

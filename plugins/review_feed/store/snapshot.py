@@ -24,7 +24,16 @@ from ..model import KINDS, Action, Review, Row
 from . import jsonfile
 from .index import Index
 from .jsonfile import TEMP_SUFFIX, fsync_dirs, load, replace_if_changed, write_many
-from .layout import DEFAULT_LAYOUT, REVIEWS_DIR, Layout, month_files, month_of
+from .layout import (
+    DEFAULT_LAYOUT,
+    REVIEWS_DIR,
+    Layout,
+    day_files,
+    day_of,
+    month_files,
+    month_of_day,
+    render_day,
+)
 from .ledger import LEDGER_FILE, LedgerEntry, read_ledger, render_ledger
 
 logger = logging.getLogger("review_feed.store")
@@ -94,7 +103,11 @@ class Changes:
 
 
 class _Collection:
-    """One (kind, website_id): its index and the months loaded so far."""
+    """One (kind, website_id): its index (id -> day) and the days loaded so far.
+
+    A month stored as one file is loaded whole; a month split into day files
+    is loaded day by day, so a night reads and renders only the days it touches.
+    """
 
     def __init__(self, root: Path, kind: str, website_id: str, layout: Layout) -> None:
         check_collection(kind, website_id)
@@ -103,11 +116,12 @@ class _Collection:
         self.dir = root / kind / website_id
         self.layout = layout
         self.index = Index(self.dir, layout)
-        self.months: dict[str, dict[str, dict[str, Any]]] = {}
-        self.dirty: set[str] = set()
+        self.days: dict[str, dict[str, dict[str, Any]]] = {}
+        self.whole: set[str] = set()  # months loaded whole
+        self.dirty: set[str] = set()  # days
         self.original: dict[str, dict[str, Any] | None] = {}  # id -> record before this run
 
-    # --- reading
+    # --- paths
     def month_paths(self, month: str) -> list[Path]:
         out = []
         single = self.dir / REVIEWS_DIR / f"{month}.json"
@@ -117,6 +131,27 @@ class _Collection:
         if split.is_dir():
             out.extend(sorted(p for p in split.rglob("*.json") if not p.name.startswith(".")))
         return out
+
+    def day_paths(self, month: str, day: str) -> list[Path]:
+        split = self.dir / REVIEWS_DIR / month
+        out = []
+        if (split / f"{day}.json").is_file():
+            out.append(split / f"{day}.json")
+        if (split / day).is_dir():
+            out.extend(
+                sorted(p for p in (split / day).glob("*.json") if not p.name.startswith("."))
+            )
+        return out
+
+    def days_on_disk(self, month: str) -> set[str]:
+        split = self.dir / REVIEWS_DIR / month
+        if not split.is_dir():
+            return set()
+        return {
+            p.name if p.is_dir() else p.stem
+            for p in split.iterdir()
+            if not p.name.startswith(".") and (p.is_dir() or p.suffix == ".json")
+        }
 
     def months_on_disk(self) -> set[str]:
         base = self.dir / REVIEWS_DIR
@@ -132,53 +167,69 @@ class _Collection:
                 out.add(p.stem)
         return out
 
-    def month(self, month: str) -> dict[str, dict[str, Any]]:
-        got = self.months.get(month)
+    # --- reading
+    @staticmethod
+    def _records(paths: list[Path]) -> Iterator[dict[str, Any]]:
+        for p in paths:
+            data = load(p)
+            if not isinstance(data, list) or not all(
+                isinstance(r, dict) and "id" in r and "date" in r for r in data
+            ):
+                raise StoreError(
+                    f"snapshot file {p} is not a list of reviews with ids; restore it from git"
+                )
+            yield from data
+
+    def load_month(self, month: str) -> None:
+        """Every day of a month (a month file, day files, or both after a crash)."""
+        if month in self.whole:
+            return
+        loaded = {d for d in self.days if month_of_day(d) == month}
+        for rec in self._records(self.month_paths(month)):
+            day = day_of(rec["date"])
+            if day not in loaded:
+                self.days.setdefault(day, {})[rec["id"]] = rec
+        self.whole.add(month)
+
+    def day(self, day: str) -> dict[str, dict[str, Any]]:
+        got = self.days.get(day)
         if got is not None:
             return got
-        recs: dict[str, dict[str, Any]] = {}
-        for p in self.month_paths(month):
-            data = load(p)
-            if not isinstance(data, list):
-                raise StoreError(f"snapshot file {p} is not a JSON array; restore it from git")
-            try:
-                for rec in data:
+        month = month_of_day(day)
+        if month not in self.whole:
+            if (self.dir / REVIEWS_DIR / f"{month}.json").is_file():
+                self.load_month(month)
+            else:
+                recs = self.days[day] = {}
+                for rec in self._records(self.day_paths(month, day)):
                     recs[rec["id"]] = rec
-            except (TypeError, KeyError):
-                raise StoreError(
-                    f"snapshot file {p} holds a review without an id; restore it from git"
-                ) from None
-        self.months[month] = recs
-        return recs
+                return recs
+        return self.days.setdefault(day, {})
 
     def get(self, review_id: str) -> dict[str, Any] | None:
-        m = self.index.get(review_id)
-        return None if m is None else self.month(m).get(review_id)
+        d = self.index.get(review_id)
+        return None if d is None else self.day(d).get(review_id)
 
     def count(self) -> int:
         return len(self.index)
 
     def records(self) -> Iterator[dict[str, Any]]:
-        """Every record, straight from the review files (no index needed)."""
+        """Every record as committed, straight from the review files (no index needed)."""
         seen: dict[str, dict[str, Any]] = {}
-        for m in sorted(self.months_on_disk() | set(self.months)):
-            if m in self.months:
-                seen.update(self.months[m])
-                continue
-            for p in self.month_paths(m):
-                for rec in load(p):
-                    seen[rec["id"]] = rec
+        for m in sorted(self.months_on_disk()):
+            for rec in self._records(self.month_paths(m)):
+                seen[rec["id"]] = rec
         for i in sorted(seen):
             yield seen[i]
 
     # --- folding actions
     def apply(self, rows: Iterable[Row], keep_order_ref: bool) -> None:
-        """NEW/UPDATE replace the whole review (moving it when its month changes),
+        """NEW/UPDATE replace the whole review (moving it when its day changes),
         DELETE removes it; an unknown id is a no-op. Tolerates what a crash can
-        leave: an index entry whose month lacks the id."""
+        leave: an index entry whose day lacks the id."""
         index = self.index
-        months = self.months
-        month = self.month
+        days = self.days
+        day = self.day
         original = self.original
         dirty = self.dirty
         plain = index.mapping()
@@ -193,38 +244,38 @@ class _Collection:
             index_pop = index.pop
         for row in rows:
             rid = row.id
-            old_m = index_get(rid)
+            old_d = index_get(rid)
             if rid not in original:
-                original[rid] = None if old_m is None else month(old_m).get(rid)
+                original[rid] = None if old_d is None else day(old_d).get(rid)
             review = row.review
             if row.action is Action.DELETE or review is None:
-                if old_m is not None:
+                if old_d is not None:
                     index_pop(rid)
-                    month(old_m).pop(rid, None)
-                    dirty.add(old_m)
+                    day(old_d).pop(rid, None)
+                    dirty.add(old_d)
                 continue
             rec = line_record(review, keep_order_ref)
-            new_m = month_of(review.date)
-            if old_m != new_m:
-                if old_m is not None:
-                    month(old_m).pop(rid, None)
-                    dirty.add(old_m)
-                index_set(rid, new_m)
-            recs = months.get(new_m)
+            new_d = day_of(review.date)
+            if old_d != new_d:
+                if old_d is not None:
+                    day(old_d).pop(rid, None)
+                    dirty.add(old_d)
+                index_set(rid, new_d)
+            recs = days.get(new_d)
             if recs is None:
-                recs = month(new_m)
+                recs = day(new_d)
             recs[rid] = rec
-            dirty.add(new_m)
+            dirty.add(new_d)
 
     def clear(self) -> None:
         """Empty the collection (full resync); what it held is remembered for the changes."""
         for m in self.months_on_disk():
-            self.month(m)
-        for m, recs in self.months.items():
+            self.load_month(m)
+        for d, recs in self.days.items():
             for i, rec in recs.items():
                 self.original.setdefault(i, rec)
-            self.months[m] = {}
-            self.dirty.add(m)
+            self.days[d] = {}
+            self.dirty.add(d)
         self.index.clear()
 
     def changes(self) -> Changes:
@@ -241,12 +292,46 @@ class _Collection:
         return ch
 
     # --- writing
+    def _disk_len(self, month: str, day: str) -> int:
+        """The length a clean day's records have as one file, from its files' sizes."""
+        sizes = [p.stat().st_size for p in self.day_paths(month, day)]
+        return 5 + sum(x - 5 for x in sizes) + 2 * (len(sizes) - 1) if sizes else 0
+
     def plan_months(self) -> tuple[dict[Path, bytes], list[Path]]:
         """The review files to write and the ones to remove (after the writes are durable)."""
         writes: dict[Path, bytes] = {}
         removes: list[Path] = []
-        for m in sorted(self.dirty):
-            targets = month_files(m, self.months[m], self.layout)
+        by_month: dict[str, set[str]] = {}
+        for d in self.dirty:
+            by_month.setdefault(month_of_day(d), set()).add(d)
+        for m in sorted(by_month):
+            split_only = (
+                m not in self.whole
+                and not (self.dir / REVIEWS_DIR / f"{m}.json").exists()
+                and (self.dir / REVIEWS_DIR / m).is_dir()
+            )
+            if split_only:
+                # Split on disk: render the dirty days, size the clean ones from disk.
+                rendered = {d: render_day(self.days[d]) for d in by_month[m]}
+                lens = [len(x) for x in rendered.values() if x]
+                lens += [self._disk_len(m, d) for d in self.days_on_disk(m) - rendered.keys()]
+                lens = [x for x in lens if x]
+                month_len = 5 + sum(x - 5 for x in lens) + 2 * (len(lens) - 1)
+                if month_len > self.layout.max_file_bytes:
+                    for d in sorted(rendered):
+                        targets = day_files(m, d, self.days[d], rendered[d], self.layout)
+                        for rel, data in targets.items():
+                            writes[self.dir / rel] = data
+                        for p in self.day_paths(m, d):
+                            if p.relative_to(self.dir).as_posix() not in targets:
+                                removes.append(p)
+                    continue
+                self.load_month(m)  # it shrank back to one file
+            recs = {}
+            for d, day_recs in self.days.items():
+                if month_of_day(d) == m:
+                    recs.update(day_recs)
+            targets = month_files(m, recs, self.layout)
             for rel, data in targets.items():
                 writes[self.dir / rel] = data
             for p in self.month_paths(m):
