@@ -253,9 +253,6 @@ def nights(a, work: Path, logs: Path, man: dict) -> tuple[dict, dict]:
     # expected reviews after: + new - deleted (updates hit existing reviews)
     expect = man["full"]["rows"] + acts["NEW"] - acts["DELETE"]
     print(f"- nightly delta ({night['rows']:,} rows): ours, baseline")
-    if a.profile:
-        shutil.rmtree(work / "snap-csv-before-delta", ignore_errors=True)
-        shutil.copytree(snap, work / "snap-csv-before-delta")
     before = tree_state(snap)
     cmd = [*_review_feed_cmd(), "sync", "--source", str(src), "--snapshot", str(snap)]
     d: dict = {"rows": night["rows"], "actions": acts}
@@ -286,7 +283,8 @@ def nights(a, work: Path, logs: Path, man: dict) -> tuple[dict, dict]:
 
 def profile(a, work: Path, logs: Path, man: dict) -> dict:
     """Re-run ours under pyinstrument (after the measured runs, so they are not slowed):
-    the full CSV and XML loads, the delta on a copy of the pre-delta snapshot, the build."""
+    the full CSV load, the night on top of it, the full XML load, and the build (on the
+    snapshot the measured nights left) when the build section is selected."""
     feeds = work / "feeds"
     pyi = [PY, "-m", "pyinstrument", "-r", "text", "-p", "time=percent_of_total"]
     sync = ["-m", "review_feed.cli", "sync", "--source"]
@@ -300,24 +298,20 @@ def profile(a, work: Path, logs: Path, man: dict) -> dict:
 
     for fmt in ("csv", "xml"):
         snap = work / f"profile-snap-{fmt}"
-        shutil.rmtree(snap, ignore_errors=True)
-        src = work / f"src-full-{fmt}-only"
-        shutil.rmtree(src, ignore_errors=True)
+        src = work / f"profile-src-{fmt}"
+        for d in (snap, src):
+            shutil.rmtree(d, ignore_errors=True)
         src.mkdir()
         feed = feeds / man["full"]["files"][fmt]["path"]
         os.link(feed, src / feed.name)
         run(f"full-{fmt}", [*sync, str(src), "--snapshot", str(snap)], work, _clean_env())
-        shutil.rmtree(snap, ignore_errors=True)
-    pre = work / "snap-csv-before-delta"
-    if pre.exists():
-        snap = work / "profile-snap-delta"
-        shutil.rmtree(snap, ignore_errors=True)
-        shutil.copytree(pre, snap)
-        src = work / "src-full-csv"
-        run("delta", [*sync, str(src), "--snapshot", str(snap)], work, _clean_env())
+        if fmt == "csv":
+            delta = feeds / man["nights"][0]["files"]["csv"]["path"]
+            os.link(delta, src / delta.name)
+            run("delta", [*sync, str(src), "--snapshot", str(snap)], work, _clean_env())
         shutil.rmtree(snap, ignore_errors=True)
     settings = _site_settings()
-    if settings is not None and "build" in a.sections:
+    if settings is not None and "build" in a.sections and (work / "snap-csv").exists():
         out = work / "profile-site"
         shutil.rmtree(out, ignore_errors=True)
         env = _clean_env(REVIEW_FEED_SNAPSHOT=str(work / "snap-csv"), REVIEW_FEED_SYNC="false")
@@ -727,6 +721,11 @@ def main(argv: list[str] | None = None) -> int:
         help="then re-run ours under pyinstrument (profiles in the logs folder)",
     )
     ap.add_argument(
+        "--profile-only",
+        action="store_true",
+        help="only the pyinstrument runs (the build one needs a previous run's snapshot)",
+    )
+    ap.add_argument(
         "--sections", default="full,nights,build,widgets", help="subset to run (comma-separated)"
     )
     a = ap.parse_args(argv)
@@ -744,6 +743,10 @@ def main(argv: list[str] | None = None) -> int:
     }
     t0 = time.perf_counter()
     man = gen_data(a, work)
+    if a.profile_only:
+        r["profiles"] = profile(a, work, logs, man)
+        print(json.dumps(r["profiles"], indent=2))
+        return 0
     r["feeds"] = {
         "full": man["full"],
         "night": man["nights"][0],

@@ -116,6 +116,7 @@ def small_run(tmp_path_factory):
     return proc, out
 
 
+@pytest.mark.slow
 def test_small_run_has_every_section(small_run):
     proc, out = small_run
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -149,6 +150,7 @@ def test_small_run_has_every_section(small_run):
     assert all(t["pass"] is not None for t in r["targets"])
 
 
+@pytest.mark.slow
 def test_small_run_prints_the_table(small_run):
     proc, out = small_run
     table = out.with_suffix(".md").read_text(encoding="utf-8")
