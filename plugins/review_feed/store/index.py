@@ -218,8 +218,16 @@ class Index:
         folder = self.dir / INDEX_DIR
         if not self.chunked:
             # from one index.json to chunks: cut everything
-            entries = self._single()
-            pieces = [{i: entries[i] for i in ids} for ids in chunk_ids(sorted(entries), every)]
+            pieces: list[dict[str, str]] = []
+            cur: dict[str, str] = {}
+            crc = zlib.crc32
+            for i, day in sorted(self._single().items()):
+                if cur and crc(i.encode("utf-8")) % every == 0:
+                    pieces.append(cur)
+                    cur = {}
+                cur[i] = day
+            if cur:
+                pieces.append(cur)
             firsts: list[str] = []
             files: list[str] = []
             counts: list[int] = []
@@ -301,7 +309,7 @@ class Index:
                     assert prev is not None  # made dirty by the loop above
                     out[-1] = (prev_first, {**prev, **piece}, -1)
                 else:
-                    out.append((first, dict(piece), -1))
+                    out.append((first, piece, -1))
         firsts: list[str] = []
         files: list[str] = []
         counts: list[int] = []

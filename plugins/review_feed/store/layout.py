@@ -98,17 +98,27 @@ def day_files(
 
 def month_files(month: str, recs: dict[str, dict[str, Any]], layout: Layout) -> dict[str, bytes]:
     """The files (path relative to the collection -> bytes) holding one month's reviews."""
-    if not recs:
-        return {}
     by_day: dict[str, dict[str, dict[str, Any]]] = {}
     for i, rec in recs.items():
         by_day.setdefault(day_of(rec["date"]), {})[i] = rec
-    days = {day: render_day(day_recs) for day, day_recs in by_day.items()}
+    return month_files_by_day(month, by_day, layout)
+
+
+def month_files_by_day(
+    month: str, by_day: dict[str, dict[str, dict[str, Any]]], layout: Layout
+) -> dict[str, bytes]:
+    """`month_files` for records already grouped by day."""
+    days = {day: render_day(recs) for day, recs in by_day.items() if recs}
+    if not days:
+        return {}
     # The length the one month file would have, from the day files' lengths:
     # "[\n" + lines joined by ",\n" + "\n]\n" -> 5 + sum(lines) + 2 * (n - 1).
     month_len = 5 + sum(len(d) - 5 for d in days.values()) + 2 * (len(days) - 1)
     if month_len <= layout.max_file_bytes:
-        return {f"{REVIEWS_DIR}/{month}.json": render_records([recs[i] for i in sorted(recs)])}
+        recs: dict[str, dict[str, Any]] = {}
+        for day in days:
+            recs.update(by_day[day])
+        return {f"{REVIEWS_DIR}/{month}.json": render_day(recs)}
     out: dict[str, bytes] = {}
     for day, data in days.items():
         out.update(day_files(month, day, by_day[day], data, layout))

@@ -30,7 +30,7 @@ from .layout import (
     Layout,
     day_files,
     day_of,
-    month_files,
+    month_files_by_day,
     month_of_day,
     render_day,
 )
@@ -102,6 +102,13 @@ class Changes:
         return self.added + self.updated + self.removed
 
 
+class _Forget(dict):
+    """An `original` for a collection that was empty: nothing to remember."""
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+
 class _Collection:
     """One (kind, website_id): its index (id -> day) and the days loaded so far.
 
@@ -120,6 +127,7 @@ class _Collection:
         self.whole: set[str] = set()  # months loaded whole
         self.dirty: set[str] = set()  # days
         self.original: dict[str, dict[str, Any] | None] = {}  # id -> record before this run
+        self.fresh: bool | None = None  # empty when this run first touched it
 
     # --- paths
     def month_paths(self, month: str) -> list[Path]:
@@ -230,8 +238,10 @@ class _Collection:
         index = self.index
         days = self.days
         day = self.day
-        original = self.original
         dirty = self.dirty
+        if self.fresh is None:  # an empty collection: every review is new, nothing to remember
+            self.fresh = len(index) == 0 and not self.months_on_disk()
+        original = _Forget() if self.fresh else self.original
         plain = index.mapping()
         if plain is not None:  # one index.json: plain dict operations, no method calls
             index.changed = True
@@ -255,7 +265,16 @@ class _Collection:
                     dirty.add(old_d)
                 continue
             rec = line_record(review, keep_order_ref)
-            new_d = day_of(review.date)
+            date = review.date
+            if (
+                date[4:5] == "-"
+                and date[7:8] == "-"
+                and date[:4].isdigit()
+                and date[8:10].isdigit()
+            ):
+                new_d = date[:10]  # the feed layer's ISO dates: the usual, fast case
+            else:
+                new_d = day_of(date)
             if old_d != new_d:
                 if old_d is not None:
                     day(old_d).pop(rid, None)
@@ -269,6 +288,7 @@ class _Collection:
 
     def clear(self) -> None:
         """Empty the collection (full resync); what it held is remembered for the changes."""
+        self.fresh = False
         for m in self.months_on_disk():
             self.load_month(m)
         for d, recs in self.days.items():
@@ -280,6 +300,9 @@ class _Collection:
 
     def changes(self) -> Changes:
         ch = Changes()
+        if self.fresh:
+            ch.added = len(self.index)
+            return ch
         for i, before in self.original.items():
             after = self.get(i)
             if before is None:
@@ -327,11 +350,8 @@ class _Collection:
                                 removes.append(p)
                     continue
                 self.load_month(m)  # it shrank back to one file
-            recs = {}
-            for d, day_recs in self.days.items():
-                if month_of_day(d) == m:
-                    recs.update(day_recs)
-            targets = month_files(m, recs, self.layout)
+            by_day = {d: r for d, r in self.days.items() if month_of_day(d) == m}
+            targets = month_files_by_day(m, by_day, self.layout)
             for rel, data in targets.items():
                 writes[self.dir / rel] = data
             for p in self.month_paths(m):
