@@ -291,9 +291,12 @@ class Index:
             chunk = self._chunk(n)
             if not chunk:
                 continue
-            # new cut ids, and the old first id (an id added before it leaves it inside)
-            candidates = {*self.added.get(n, ()), self.firsts[n]}
-            cuts = sorted(i for i in candidates if i in chunk and _is_cut(i, every))
+            # new cut ids, and the old first id if an id added before it left it inside
+            lowest = min(chunk)
+            candidates = set(self.added.get(n, ()))
+            if self.firsts[n] != lowest:
+                candidates.add(self.firsts[n])
+            cuts = sorted(i for i in candidates if i != lowest and i in chunk and _is_cut(i, every))
             if cuts:
                 ids = sorted(chunk)
                 bounds = [0, *(bisect.bisect_left(ids, c) for c in cuts), len(ids)]
