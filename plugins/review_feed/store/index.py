@@ -218,23 +218,23 @@ class Index:
         folder = self.dir / INDEX_DIR
         if not self.chunked:
             # from one index.json to chunks: cut everything
-            pieces: list[dict[str, str]] = []
-            cur: dict[str, str] = {}
+            # No sort of a million ids: find the few cut ids, then bisect each id
+            # into its piece (the chunk files sort their keys when rendered).
+            entries = self._single()
             crc = zlib.crc32
-            for i, day in sorted(self._single().items()):
-                if cur and crc(i.encode("utf-8")) % every == 0:
-                    pieces.append(cur)
-                    cur = {}
-                cur[i] = day
-            if cur:
-                pieces.append(cur)
+            cuts = sorted(i for i in entries if crc(i.encode("utf-8")) % every == 0)
+            slots: list[dict[str, str]] = [{} for _ in range(len(cuts) + 1)]
+            where = bisect.bisect_right
+            for i, day in entries.items():
+                slots[where(cuts, i)][i] = day
+            pieces = [p for p in slots if p]
             firsts: list[str] = []
             files: list[str] = []
             counts: list[int] = []
             new_files: dict[str, bytes] = {}
             for p in pieces:
                 data = render_map(p)
-                firsts.append(next(iter(p)))
+                firsts.append(min(p))
                 files.append(_chunk_name(data))
                 counts.append(len(p))
                 new_files[files[-1]] = data
