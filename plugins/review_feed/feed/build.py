@@ -6,7 +6,9 @@ here once; the CSV, legacy and XML readers only find the raw values.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import gc
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import fields, make_dataclass
 from typing import Any
 
@@ -72,6 +74,25 @@ new_reply: Callable[..., Reply] = _maker(Reply, _REPLY_TWIN)
 new_row: Callable[..., Row] = _maker(Row, _ROW_TWIN)
 _DELETE = Action.DELETE
 _MMSS = frozenset(f":{m}:{s}" for m in TWO for s in TWO)  # ":MM:SS"
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a file is read, then back as it was.
+
+    The rows of a file are kept (the sync applies a file only once it was read
+    whole), and every Row and Review is a GC-tracked object: with the collector
+    on, its full passes walk all the rows kept so far again and again, which
+    cost as much as parsing them (1.0 of 2.7 CPU seconds for 200,000 rows). The
+    records hold no reference cycles, so nothing is lost by pausing it.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 class Context:

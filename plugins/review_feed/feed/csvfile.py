@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..errors import FeedFileError
 from ..model import Row, RowProblem, VendorAverage
-from .build import Context
+from .build import Context, gc_paused
 from .fields import resolve
 from .values import ACTIONS
 from .values import shorten as _show
@@ -100,7 +100,7 @@ def read_csv(
         fh = path.open(encoding="utf-8-sig", errors="strict", newline="")
     except OSError as exc:
         raise FeedFileError(f"{file}: cannot read {path}: {exc.strerror or exc}") from None
-    with fh:
+    with fh, gc_paused():
         reader = csv.reader(fh, _TSV)
         state = _State(ctx, path, table, complete)
         while True:

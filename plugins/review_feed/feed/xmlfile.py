@@ -10,7 +10,7 @@ from lxml import etree
 
 from ..errors import FeedFileError
 from ..model import Row, RowProblem
-from .build import Context
+from .build import Context, gc_paused
 
 _CHUNK = 1 << 16
 _WHERE_SUFFIX = re.compile(r",? line \d+, column \d+\.?$")
@@ -138,29 +138,30 @@ def read_xml(
     count = 0
     checked = False
     cache: dict[str, tuple[int, int] | None] = {}  # tag as written -> slot, for this file
-    try:
-        for _, elem in events:
-            if not checked:
-                _refuse_dtd(elem.getroottree(), file)
-                checked = True
-            parent = elem.getparent()
-            if parent is not None and _local(parent.tag) == "review":
-                continue  # the review text inside a review record
-            count += 1
-            where = f"review #{count} (line {elem.sourceline})"
-            yield _record(elem, ctx, table, where, limit, cache)
-            # constant memory: drop the record and everything before it
-            elem.clear(keep_tail=False)
-            if parent is not None:
-                while elem.getprevious() is not None:
-                    del parent[0]
-        root = events.root
-        if not checked and root is not None:
-            _refuse_dtd(root.getroottree(), file)
-    except etree.XMLSyntaxError as exc:
-        raise _syntax_error(exc, path, file, count) from None
-    except OSError as exc:
-        raise FeedFileError(f"{file}: cannot read {path}: {exc.strerror or exc}") from None
+    with gc_paused():
+        try:
+            for _, elem in events:
+                if not checked:
+                    _refuse_dtd(elem.getroottree(), file)
+                    checked = True
+                parent = elem.getparent()
+                if parent is not None and _local(parent.tag) == "review":
+                    continue  # the review text inside a review record
+                count += 1
+                where = f"review #{count} (line {elem.sourceline})"
+                yield _record(elem, ctx, table, where, limit, cache)
+                # constant memory: drop the record and everything before it
+                elem.clear(keep_tail=False)
+                if parent is not None:
+                    while elem.getprevious() is not None:
+                        del parent[0]
+            root = events.root
+            if not checked and root is not None:
+                _refuse_dtd(root.getroottree(), file)
+        except etree.XMLSyntaxError as exc:
+            raise _syntax_error(exc, path, file, count) from None
+        except OSError as exc:
+            raise FeedFileError(f"{file}: cannot read {path}: {exc.strerror or exc}") from None
 
 
 _MODERATION = len(_TEXT_FIELDS)
