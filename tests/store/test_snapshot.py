@@ -13,7 +13,7 @@ from review_feed.model import Action, FileCounts
 from review_feed.store import Layout, LedgerEntry, Snapshot, read_reviews, write_reviews
 from storetools import delete, mtimes, review, tree, upsert
 
-SMALL = Layout(max_file_bytes=2_000, index_max=8, index_chunk=4)
+SMALL = Layout(max_file_bytes=2_000, index_max=8, index_buckets=4)
 
 
 def _key(r):
@@ -88,14 +88,19 @@ def test_small_threshold_splits_days_buckets_and_index(tmp_path):
     assert "product/acme/reviews/2026-11/2026-11-10.json" in files
     assert "product/acme/reviews/2026-10.json" in files  # a small month stays one file
     assert "product/acme/index.json" not in files
-    manifest = json.loads((tmp_path / "a/product/acme/index/chunks.json").read_bytes())
-    chunks = [f for f in files if f.startswith("product/acme/index/") and "chunks" not in f]
-    assert len(manifest) == len(chunks) > 3
-    assert sorted("product/acme/index/" + m["file"] for m in manifest) == chunks
+    manifest = json.loads((tmp_path / "a/product/acme/index/buckets.json").read_bytes())
+    buckets = [f for f in files if f.startswith("product/acme/index/") and "buckets" not in f]
+    assert sorted(manifest) == ["0.json", "1.json", "2.json", "3.json"]
+    assert sorted("product/acme/index/" + k for k, c in manifest.items() if c) == buckets
     entries = {}
-    for m in manifest:
-        part = json.loads((tmp_path / "a/product/acme/index" / m["file"]).read_bytes())
-        assert len(part) == m["count"] and min(part) == m["first"]
+    for name, count in manifest.items():
+        if not count:
+            continue
+        data = (tmp_path / "a/product/acme/index" / name).read_bytes()
+        part = json.loads(data)
+        assert len(part) == count
+        lines = data.splitlines()[1:-1]
+        assert lines == sorted(lines, key=lambda x: x.rstrip(b",") + b",")  # sorted lines
         entries.update(part)
     assert entries == {r.id: r.date[:10] for r in reviews}
     for name, data in tree(tmp_path / "a").items():
@@ -114,8 +119,8 @@ def test_small_threshold_splits_days_buckets_and_index(tmp_path):
     assert tree(tmp_path / "a") == tree(tmp_path / "b")
 
 
-def test_a_new_id_rewrites_one_index_chunk(tmp_path):
-    layout = Layout(index_max=100, index_chunk=50)
+def test_a_new_id_rewrites_one_index_bucket(tmp_path):
+    layout = Layout(index_max=100, index_buckets=64)
     write_reviews(tmp_path, [review(i) for i in range(3000)], layout)
     before = tree(tmp_path)
     assert len([f for f in before if "/index/" in f]) > 20
@@ -127,8 +132,8 @@ def test_a_new_id_rewrites_one_index_chunk(tmp_path):
         k for k in before if after.get(k, before[k]) != before[k]
     ]
     index_changes = {f for f in changed if "/index/" in f}
-    # the chunk gaining PR05000, the one losing PR01234 (old and new names) and the manifest
-    assert len(index_changes) <= 5, index_changes
+    # the bucket gaining PR05000, the one losing PR01234 and the manifest
+    assert len(index_changes) <= 3, index_changes
     with Snapshot(tmp_path / "fresh", layout) as snap:
         for r in [review(i) for i in range(3000) if i != 1234] + [review(5000)]:
             snap.upsert(r)

@@ -6,8 +6,9 @@ Inside a collection folder `<kind>/<website_id>/`:
 - a month whose file would exceed `max_file_bytes` becomes day files
   `reviews/YYYY-MM/YYYY-MM-DD.json`, and a day that would still exceed it
   becomes 16 files `reviews/YYYY-MM/YYYY-MM-DD/<x>.json` (x = crc32(id) % 16);
-- `index.json` (id -> month), or `index/chunks.json` and its chunk files once
-  the collection holds more than `index_max` reviews (see `index.py`).
+- `index.json` (id -> day), or `index/buckets.json` and one file per hash
+  bucket of the ids once the collection holds more than `index_max` reviews
+  (see `index.py`).
 
 No hysteresis: the same reviews always give the same files and bytes.
 """
@@ -36,8 +37,10 @@ class Layout:
     # 4 MB is ~10,000 reviews: small and medium sites keep one file per month,
     # large ones get day files, so a night rewrites only the days it touches.
     max_file_bytes: int = 4 * 1024 * 1024
-    index_max: int = 100_000  # reviews per collection before the index is chunked
-    index_chunk: int = 16384  # average ids per index chunk (~0.5-1 MB)
+    index_max: int = 100_000  # reviews per collection before the index is split in buckets
+    # Fixed hash buckets of the index (~4,000 ids, ~220 KB each at a million reviews): few
+    # enough files to rewrite cheaply when random ids touch them all.
+    index_buckets: int = 256
 
 
 DEFAULT_LAYOUT = Layout()
