@@ -100,22 +100,36 @@ class Context:
 
     __slots__ = (
         "build",
+        "compact",
         "days",
         "file",
         "kind",
         "limit",
+        "parallel_from",
         "product",
         "store_order_ref",
         "website_id",
     )
 
-    def __init__(self, file: str, kind: str, website_id: str, limit: int, store_order_ref: bool):
+    def __init__(
+        self,
+        file: str,
+        kind: str,
+        website_id: str,
+        limit: int,
+        store_order_ref: bool,
+        parallel_from: int | None = None,
+        compact: bool = False,
+    ):
         self.file = file
         self.kind = kind
         self.website_id = website_id
         self.product = kind == "product"
         self.limit = limit
         self.store_order_ref = store_order_ref
+        self.parallel_from = parallel_from  # CSV files from this size are read by 2 processes
+        # compact: build() returns plain tuples (csvsplit's worker sends them to the parent)
+        self.compact = compact
         self.days: dict[str, bool] = {}  # calendar-day checks, cached for this file only
         self.build = make_builder(self)
 
@@ -232,6 +246,8 @@ def make_builder(ctx: Context) -> Callable[..., Row | RowProblem]:
     JSONDecodeError = orjson.JSONDecodeError
     dict_ = dict
     str_ = str
+    compact = ctx.compact
+    codes = {a: a.value for a in Action}
 
     def replies_json(cell, where):
         # The usual moderation cell, [{"date": "YYYY-MM-DD HH:MM:SS", "origin": "2",
@@ -303,6 +319,8 @@ def make_builder(ctx: Context) -> Callable[..., Row | RowProblem]:
             ident = rid
             ref = ""
         if act is delete:
+            if compact:
+                return (codes[act], ident, where)
             return new_row(act, kind, website_id, ident, None, where)
 
         date = None
@@ -378,6 +396,22 @@ def make_builder(ctx: Context) -> Callable[..., Row | RowProblem]:
             author = f"{first} {last[0].upper()}."
         else:
             author = display_name(first, last)
+        if compact:
+            return (
+                codes[act],
+                ident,
+                rid or None,
+                ref or None,
+                (pname.strip() or None) if product else None,
+                rating,
+                text.strip(),
+                author,
+                date,
+                order_date,
+                tuple([(r.date, r.origin, r.text) for r in replies]) if replies else (),
+                (oref.strip() or None) if keep_order_ref else None,
+                where,
+            )
         review = review_twin(
             kind,
             website_id,

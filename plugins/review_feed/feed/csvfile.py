@@ -94,31 +94,46 @@ def read_csv(
     path: Path, ctx: Context, table: dict[str, tuple[str, int]]
 ) -> Iterator[Row | RowProblem | VendorAverage]:
     file = ctx.file
-    limit = ctx.limit
     try:
         complete = _ends_with_newline(path)
         fh = path.open(encoding="utf-8-sig", errors="strict", newline="")
     except OSError as exc:
         raise FeedFileError(f"{file}: cannot read {path}: {exc.strerror or exc}") from None
     with fh, gc_paused():
-        reader = csv.reader(fh, _TSV)
-        state = _State(ctx, path, table, complete)
-        while True:
-            out: list[Row | RowProblem | VendorAverage] = []
-            old = csv.field_size_limit(limit)
-            try:
-                done = state.batch(reader, out)
-            except csv.Error as exc:
-                raise _csv_error(exc, file, state.prev + 1, limit) from None
-            except UnicodeDecodeError:
-                raise _utf8_error(path, file) from None
-            except OSError as exc:
-                raise FeedFileError(f"{file}: cannot read {path}: {exc.strerror or exc}") from None
-            finally:
-                csv.field_size_limit(old)
-            yield from out
-            if done:
+        state: _State | None = _State(ctx, path, table, complete)
+        if ctx.parallel_from is not None:
+            from .csvsplit import read_split
+
+            # A big file is read by two processes (csvsplit); None once it is all read.
+            # Otherwise (a small file, or the split went wrong) this reader goes on alone,
+            # from the start, past the rows already handed out.
+            state = yield from read_split(path, ctx, table, state)
+            if state is None:
                 return
+        yield from read_batches(csv.reader(fh, _TSV), state)
+
+
+def read_batches(reader, state: _State) -> Iterator[Row | RowProblem | VendorAverage]:
+    """Every row of `reader` from `state` on, in batches (each under the file's field limit)."""
+    ctx = state.ctx
+    file, limit, path = ctx.file, ctx.limit, state.path
+    while True:
+        out: list[Row | RowProblem | VendorAverage] = []
+        old = csv.field_size_limit(limit)
+        try:
+            done = state.batch(reader, out)
+        except csv.Error as exc:
+            raise _csv_error(exc, file, state.prev + 1, limit) from None
+        except UnicodeDecodeError:
+            raise _utf8_error(path, file) from None
+        except OSError as exc:
+            raise FeedFileError(f"{file}: cannot read {path}: {exc.strerror or exc}") from None
+        finally:
+            csv.field_size_limit(old)
+        state.handed = state.prev
+        yield from out
+        if done:
+            return
 
 
 class _State:
@@ -129,7 +144,10 @@ class _State:
         self.path = path
         self.table = table
         self.complete = complete  # the file ends with a line break
+        self.off = 0  # physical lines before the reader's first one (a reader on a file's tail)
         self.prev = 0  # last physical line consumed
+        self.handed = 0  # last line of the rows handed out
+        self.skip_to = 0  # rows ending at or before this line were handed out already
         self.layout: str | None = None  # "header" | "legacy"
         self.columns: list[str] = []
         self.ncols = 0
@@ -185,6 +203,12 @@ class _State:
     # -- a batch of rows ---------------------------------------------------
     def batch(self, reader, out: list) -> bool:
         """Read up to _BATCH records into `out`; True at the end of the file."""
+        if self.prev < self.skip_to and self.layout is not None:
+            off = self.off
+            for _ in reader:
+                self.prev = off + reader.line_num
+                if self.prev >= self.skip_to:
+                    break
         if self.layout == "header":
             done = self._header_batch(reader, out)
         else:
@@ -200,18 +224,20 @@ class _State:
     def _header_batch(self, reader, out: list) -> bool:
         # The hot loop of a big file: locals only, one build call per row.
         build = self.ctx.build
+        compact = self.ctx.compact  # csvsplit's worker: the line number alone
         get = self.get
         ncols = self.ncols
         append = out.append
         prev = self.prev
+        off = self.off
         n = 0
         try:
             for cells in reader:
                 start = prev + 1
-                prev = reader.line_num
+                prev = off + reader.line_num
                 if len(cells) == ncols and prev == start:
                     cells.append("")
-                    append(build(get(cells), f"line {start}"))
+                    append(build(get(cells), start if compact else f"line {start}"))
                 else:
                     self._header_row(cells, start, prev, out)
                 n += 1
@@ -239,11 +265,12 @@ class _State:
 
     def _any_batch(self, reader, out: list) -> bool:
         prev = self.prev
+        off = self.off
         n = 0
         try:
             for cells in reader:
                 start = prev + 1
-                prev = reader.line_num
+                prev = off + reader.line_num
                 where = f"line {start}"
                 if self.layout == "header":
                     self._header_row(cells, start, prev, out)

@@ -46,6 +46,7 @@ def read_feed(path: Path, name: FeedName, options: FeedOptions | None = None) ->
         website_id=name.website_id,
         limit=options.max_field_size,
         store_order_ref=options.store_order_ref,
+        parallel_from=options.parallel_from,
     )
     table = name_table(options.field_map)
     ext = (getattr(name, "ext", "") or path.suffix.lstrip(".")).lower()
