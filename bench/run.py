@@ -311,7 +311,8 @@ def profile(a, work: Path, logs: Path, man: dict) -> dict:
             run("delta", [*sync, str(src), "--snapshot", str(snap)], work, _clean_env())
         shutil.rmtree(snap, ignore_errors=True)
     settings = _site_settings()
-    if settings is not None and "build" in a.sections and (work / "snap-csv").exists():
+    want_build = "build" in a.sections and not a.no_build_profile
+    if settings is not None and want_build and (work / "snap-csv").exists():
         out = work / "profile-site"
         shutil.rmtree(out, ignore_errors=True)
         env = _clean_env(REVIEW_FEED_SNAPSHOT=str(work / "snap-csv"), REVIEW_FEED_SYNC="false")
@@ -719,6 +720,9 @@ def main(argv: list[str] | None = None) -> int:
         "--profile",
         action="store_true",
         help="then re-run ours under pyinstrument (profiles in the logs folder)",
+    )
+    ap.add_argument(
+        "--no-build-profile", action="store_true", help="with --profile: skip the build's"
     )
     ap.add_argument(
         "--profile-only",
