@@ -21,8 +21,12 @@ _SORT = orjson.OPT_SORT_KEYS
 TEMP_SUFFIX = ".tmp"
 
 
-def render_records(records: list[dict[str, Any]]) -> bytes:
+def render_records(records: list[Any]) -> bytes:
     """Review records, one per line, in one orjson call.
+
+    A record may also be its line as read from a canonical file (bytes, see
+    `snapshot._Collection`): kept as is, so an untouched review is not parsed
+    and rendered again.
 
     Every record starts with its "author" key (required, and first in sorted
     order), and inside a JSON string a quote is always escaped: so the bytes
@@ -31,6 +35,10 @@ def render_records(records: list[dict[str, Any]]) -> bytes:
     """
     if not records:
         return b"[]\n"
+    if any(type(r) is bytes for r in records):
+        dumps = orjson.dumps
+        lines = [r if type(r) is bytes else dumps(r, option=_SORT) for r in records]
+        return b"[\n" + b",\n".join(lines) + b"\n]\n"
     body = orjson.dumps(records, option=_SORT)[1:-1]
     body = body.replace(b'},{"author":', b'},\n{"author":')
     if body.count(b"\n") != len(records) - 1 or not body.startswith(b'{"author":'):

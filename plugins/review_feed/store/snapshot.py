@@ -19,6 +19,8 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from ..errors import SnapshotLocked, StoreError
 from ..model import KINDS, Action, Review, Row
 from . import jsonfile
@@ -100,6 +102,14 @@ class Changes:
     @property
     def total(self) -> int:
         return self.added + self.updated + self.removed
+
+
+_ID_KEY = b'","id":"'
+
+
+def _as_record(rec: Any) -> dict[str, Any] | None:
+    """A record held as its canonical line (bytes) or as a dict -> the dict."""
+    return orjson.loads(rec) if type(rec) is bytes else rec
 
 
 class _Forget(dict):
@@ -188,6 +198,43 @@ class _Collection:
                 )
             yield from data
 
+    @classmethod
+    def _lines_into(cls, path: Path, recs: dict[str, Any]) -> None:
+        """A day file's records as their lines (bytes), by id, without parsing them.
+
+        Our files are canonical: `[`, one `{"author":...,"date":...,"id":"<id>",...}` per
+        line (keys sorted, so "id" follows "date"; inside a JSON string a quote is always
+        escaped, so the first `","id":"` is the key), `]`. Anything else is parsed.
+        """
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise StoreError(f"cannot read snapshot file {path}: {exc.strerror or exc}") from None
+        if not (data.startswith(b'[\n{"author":') and data.endswith(b"}\n]\n")):
+            for rec in cls._records([path]):
+                recs[rec["id"]] = rec
+            return
+        find = bytes.find
+        for line in data[2:-3].split(b",\n"):
+            i = find(line, _ID_KEY)
+            j = find(line, b'"', i + 8)
+            rid = line[i + 8 : j]
+            if i < 0 or j < 0 or line[:10] != b'{"author":' or line[-1:] != b"}" or b"\\" in rid:
+                try:
+                    rec = orjson.loads(line)
+                    rid = rec["id"]
+                except (orjson.JSONDecodeError, TypeError, KeyError):
+                    raise StoreError(
+                        f"snapshot file {path} is not a list of reviews with ids; "
+                        "restore it from git (git checkout -- <file>) and run sync again"
+                    ) from None
+                recs[rid] = rec
+                continue
+            try:
+                recs[rid.decode("utf-8")] = line
+            except UnicodeDecodeError:
+                raise StoreError(f"snapshot file {path} is not UTF-8; restore it from git") from None
+
     def load_month(self, month: str) -> None:
         """Every day of a month (a month file, day files, or both after a crash)."""
         if month in self.whole:
@@ -209,14 +256,14 @@ class _Collection:
                 self.load_month(month)
             else:
                 recs = self.days[day] = {}
-                for rec in self._records(self.day_paths(month, day)):
-                    recs[rec["id"]] = rec
+                for p in self.day_paths(month, day):
+                    self._lines_into(p, recs)
                 return recs
         return self.days.setdefault(day, {})
 
     def get(self, review_id: str) -> dict[str, Any] | None:
         d = self.index.get(review_id)
-        return None if d is None else self.day(d).get(review_id)
+        return None if d is None else _as_record(self.day(d).get(review_id))
 
     def count(self) -> int:
         return len(self.index)
@@ -304,6 +351,7 @@ class _Collection:
             ch.added = len(self.index)
             return ch
         for i, before in self.original.items():
+            before = _as_record(before)
             after = self.get(i)
             if before is None:
                 if after is not None:
