@@ -9,6 +9,7 @@ pages are written in `generate_output`. No network unless REVIEW_FEED_SYNC.
 from __future__ import annotations
 
 import logging
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from ..settings import Settings, load_settings
 from . import jsonld
 from .data import ProductReviews, aggregate, build_data
 from .i18n import Translator, resolve_lang
+from .items import ItemRenderer, sample_reviews
 from .slugs import product_slug
 from .view import Listing, ListingPage, ReviewFeed, check_locations, make_listing
 
@@ -70,6 +72,7 @@ class ReviewFeedGenerator(Generator):
         # Our templates print feed text: escape by default, whatever the theme does.
         self.env.autoescape = True
         self.view: ReviewFeed | None = None
+        self._items: Any = None  # this build's ItemRenderer, made in generate_output
 
     # --- context
     def generate_context(self) -> None:
@@ -157,6 +160,7 @@ class ReviewFeedGenerator(Generator):
     def generate_output(self, writer: Any) -> None:
         view = self.view
         assert view is not None, "generate_context runs first"
+        self._items = self._item_renderer(view)
         self._write_listing(writer, view.brand, "review_feed/brand")
         for p in view.products.values():
             self._write_listing(writer, view.listing(p), "review_feed/product")
@@ -169,11 +173,20 @@ class ReviewFeedGenerator(Generator):
         )
         self._write_widgets(writer, view)
 
+    def _item_renderer(self, view: ReviewFeed) -> ItemRenderer:
+        """The review-item renderer, checked against the (theme's or our) macro."""
+        macros = self.get_template("review_feed/_macros").make_module(self.context)
+        macro = getattr(macros, "review_item", None)
+        firsts = (p.reviews[:50] for p in islice(view.products.values(), 200))
+        samples = sample_reviews([*view.brand.reviews[:1000], *chain.from_iterable(firsts)])
+        return ItemRenderer(view, macro, samples)
+
     def _write_listing(self, writer: Any, listing: Listing, template: str) -> None:
         view = self.view
         assert view is not None
         runs: list[list[ListingPage]] = [listing.pages()]
         runs += [listing.pages(lv.level) for lv in listing.levels if lv.count]
+        items = self._items.items(listing.reviews)  # each review rendered once per list
         for pages in runs:
             numbers = [(pg.number, pg.url) for pg in pages]
             for page in pages:
@@ -186,6 +199,7 @@ class ReviewFeedGenerator(Generator):
                     rf_listing=listing,
                     rf_page=page,
                     rf_pages=numbers,
+                    rf_items=items.join(page.reviews),
                     rf_jsonld=self._jsonld(listing, page),
                 )
 

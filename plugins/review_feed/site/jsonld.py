@@ -17,12 +17,11 @@ from markupsafe import Markup
 from ..model import Review
 from .data import Aggregate
 
-_SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
-
-
 def script_json(obj: Any) -> str:
     """JSON safe to place verbatim inside `<script type="application/ld+json">`."""
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).translate(_SCRIPT_SAFE)
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    # three replace() calls: several times faster than str.translate on long text
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def script_block(obj: Any | None) -> Markup:
