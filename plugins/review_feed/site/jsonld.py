@@ -17,6 +17,7 @@ from markupsafe import Markup
 from ..model import Review
 from .data import Aggregate
 
+
 def script_json(obj: Any) -> str:
     """JSON safe to place verbatim inside `<script type="application/ld+json">`."""
     text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
