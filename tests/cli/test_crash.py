@@ -23,7 +23,7 @@ from review_feed.settings import load_settings
 from review_feed.store import Layout
 from review_feed.sync import run_sync
 s = load_settings({}, {}, {"source": sys.argv[1], "snapshot": sys.argv[2]})
-layout = Layout(max_file_bytes=40_000, index_max=1_000, index_buckets=16)
+layout = Layout(max_file_bytes=40_000, index_max=1_000)
 sys.exit(run_sync(s, layout=layout).exit_code)
 """
 LAYOUTS = {"default": None, "small": DRIVER}
@@ -87,7 +87,7 @@ def feeds(request, tmp_path_factory):
     assert proc.returncode == 0, proc.stderr
     if request.param == "small":
         names = set(tree(ref))
-        assert any("/index/buckets.json" in n for n in names)
+        assert any("/index/months.json" in n for n in names)
         assert any(n.count("/") == 5 for n in names)  # hash-bucketed day files
     return root, full, base, tree(ref), took, layout
 

@@ -47,7 +47,6 @@ layouts = st.builds(
     Layout,
     max_file_bytes=st.sampled_from([300, 900, 10**9]),
     index_max=st.sampled_from([2, 5, 10**6]),
-    index_buckets=st.sampled_from([1, 2, 3, 256]),
 )
 
 

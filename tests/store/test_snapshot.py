@@ -13,7 +13,7 @@ from review_feed.model import Action, FileCounts
 from review_feed.store import Layout, LedgerEntry, Snapshot, read_reviews, write_reviews
 from storetools import delete, mtimes, review, tree, upsert
 
-SMALL = Layout(max_file_bytes=2_000, index_max=8, index_buckets=4)
+SMALL = Layout(max_file_bytes=2_000, index_max=8)
 
 
 def _key(r):
@@ -88,17 +88,15 @@ def test_small_threshold_splits_days_buckets_and_index(tmp_path):
     assert "product/acme/reviews/2026-11/2026-11-10.json" in files
     assert "product/acme/reviews/2026-10.json" in files  # a small month stays one file
     assert "product/acme/index.json" not in files
-    manifest = json.loads((tmp_path / "a/product/acme/index/buckets.json").read_bytes())
-    buckets = [f for f in files if f.startswith("product/acme/index/") and "buckets" not in f]
-    assert sorted(manifest) == ["0.json", "1.json", "2.json", "3.json"]
-    assert sorted("product/acme/index/" + k for k, c in manifest.items() if c) == buckets
+    manifest = json.loads((tmp_path / "a/product/acme/index/months.json").read_bytes())
+    month_files = [f for f in files if f.startswith("product/acme/index/") and "months" not in f]
+    assert [m["month"] for m in manifest] == ["2026-10", "2026-11"]
+    assert sorted("product/acme/index/" + m["file"] for m in manifest) == month_files
     entries = {}
-    for name, count in manifest.items():
-        if not count:
-            continue
-        data = (tmp_path / "a/product/acme/index" / name).read_bytes()
+    for m in manifest:
+        data = (tmp_path / "a/product/acme/index" / m["file"]).read_bytes()
         part = json.loads(data)
-        assert len(part) == count
+        assert len(part) == m["count"] and {d[:7] for d in part.values()} == {m["month"]}
         lines = data.splitlines()[1:-1]
         assert lines == sorted(lines, key=lambda x: x.rstrip(b",") + b",")  # sorted lines
         entries.update(part)
@@ -119,11 +117,14 @@ def test_small_threshold_splits_days_buckets_and_index(tmp_path):
     assert tree(tmp_path / "a") == tree(tmp_path / "b")
 
 
-def test_a_new_id_rewrites_one_index_bucket(tmp_path):
-    layout = Layout(index_max=100, index_buckets=64)
-    write_reviews(tmp_path, [review(i) for i in range(3000)], layout)
+def test_a_new_id_rewrites_one_index_month(tmp_path):
+    layout = Layout(index_max=100)
+    months = [f"20{24 + i // 12}-{1 + i % 12:02d}" for i in range(30)]
+    write_reviews(
+        tmp_path, [review(i, date=f"{months[i % 30]}-05T10:00:00") for i in range(3000)], layout
+    )
     before = tree(tmp_path)
-    assert len([f for f in before if "/index/" in f]) > 20
+    assert len([f for f in before if "/index/" in f]) == 31
     with Snapshot(tmp_path, layout) as snap:
         snap.apply([upsert(review(5000)), delete("PR01234")])
         snap.commit()
@@ -132,10 +133,13 @@ def test_a_new_id_rewrites_one_index_bucket(tmp_path):
         k for k in before if after.get(k, before[k]) != before[k]
     ]
     index_changes = {f for f in changed if "/index/" in f}
-    # the bucket gaining PR05000, the one losing PR01234 and the manifest
-    assert len(index_changes) <= 3, index_changes
+    # the month gaining PR05000 and the one losing PR01234 (old and new names), the manifest
+    assert len(index_changes) <= 5, index_changes
     with Snapshot(tmp_path / "fresh", layout) as snap:
-        for r in [review(i) for i in range(3000) if i != 1234] + [review(5000)]:
+        for r in [review(i, date=f"{months[i % 30]}-05T10:00:00") for i in range(3000)]:
+            if r.id != "PR01234":
+                snap.upsert(r)
+        for r in [review(5000)]:
             snap.upsert(r)
         snap.commit()
     assert {

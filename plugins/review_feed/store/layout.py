@@ -6,9 +6,8 @@ Inside a collection folder `<kind>/<website_id>/`:
 - a month whose file would exceed `max_file_bytes` becomes day files
   `reviews/YYYY-MM/YYYY-MM-DD.json`, and a day that would still exceed it
   becomes 16 files `reviews/YYYY-MM/YYYY-MM-DD/<x>.json` (x = crc32(id) % 16);
-- `index.json` (id -> day), or `index/buckets.json` and one file per hash
-  bucket of the ids once the collection holds more than `index_max` reviews
-  (see `index.py`).
+- `index.json` (id -> day), or `index/months.json` and one index file per
+  month once the collection holds more than `index_max` reviews (see `index.py`).
 
 No hysteresis: the same reviews always give the same files and bytes.
 """
@@ -37,10 +36,7 @@ class Layout:
     # 4 MB is ~10,000 reviews: small and medium sites keep one file per month,
     # large ones get day files, so a night rewrites only the days it touches.
     max_file_bytes: int = 4 * 1024 * 1024
-    index_max: int = 100_000  # reviews per collection before the index is split in buckets
-    # Fixed hash buckets of the index (~4,000 ids, ~220 KB each at a million reviews): few
-    # enough files to rewrite cheaply when random ids touch them all.
-    index_buckets: int = 256
+    index_max: int = 100_000  # reviews per collection before the index is split by month
 
 
 DEFAULT_LAYOUT = Layout()

@@ -233,7 +233,7 @@ class _Collection:
             try:
                 recs[rid.decode("utf-8")] = line
             except UnicodeDecodeError:
-                raise StoreError(f"snapshot file {path} is not UTF-8; restore it from git") from None
+                raise StoreError(f"snapshot file {path} is not UTF-8; restore it") from None
 
     def load_month(self, month: str) -> None:
         """Every day of a month (a month file, day files, or both after a crash)."""
