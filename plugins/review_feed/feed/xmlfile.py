@@ -138,6 +138,7 @@ def read_xml(
     count = 0
     checked = False
     cache: dict[str, tuple[int, int] | None] = {}  # tag as written -> slot, for this file
+    inside: dict[str, bool] = {}  # a parent's tag as written -> is it a review
     with gc_paused():
         try:
             for _, elem in events:
@@ -145,8 +146,13 @@ def read_xml(
                     _refuse_dtd(elem.getroottree(), file)
                     checked = True
                 parent = elem.getparent()
-                if parent is not None and _local(parent.tag) == "review":
-                    continue  # the review text inside a review record
+                if parent is not None:
+                    ptag = parent.tag
+                    inner = inside.get(ptag)
+                    if inner is None:
+                        inner = inside[ptag] = _local(ptag) == "review"
+                    if inner:
+                        continue  # the review text inside a review record
                 count += 1
                 where = f"review #{count} (line {elem.sourceline})"
                 yield _record(elem, ctx, table, where, limit, cache)
@@ -182,6 +188,7 @@ def _slot_of(name: str, table, cache: dict) -> tuple[int, int] | None:
 
 
 _INDEX = {f: i for i, f in enumerate(_TEXT_FIELDS)}
+_MISS = object()
 _NO_RANK = (9,) * len(_TEXT_FIELDS)
 
 
@@ -190,8 +197,10 @@ def _record(elem, ctx: Context, table, where: str, limit: int, cache: dict) -> R
     best = list(_NO_RANK)
     moderation = None
     quarter = limit // 4
-    for key, value in elem.attrib.items():
-        slot = cache[key] if key in cache else _slot_of(key, table, cache)
+    for key, value in elem.items():
+        slot = cache.get(key, _MISS)
+        if slot is _MISS:
+            slot = _slot_of(key, table, cache)
         if slot is None:
             continue
         i, rank = slot
@@ -204,7 +213,9 @@ def _record(elem, ctx: Context, table, where: str, limit: int, cache: dict) -> R
         tag = child.tag
         if tag.__class__ is not str:
             continue  # an entity reference or other non-element node
-        slot = cache[tag] if tag in cache else _slot_of(tag, table, cache)
+        slot = cache.get(tag, _MISS)
+        if slot is _MISS:
+            slot = _slot_of(tag, table, cache)
         if slot is None:
             continue
         i, rank = slot
