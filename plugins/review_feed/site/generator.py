@@ -15,6 +15,7 @@ from typing import Any
 
 from markupsafe import Markup
 from pelican.generators import Generator
+from pelican.utils import get_relative_path, path_to_url
 
 from ..errors import ReviewFeedError, StoreError
 from ..model import Review
@@ -175,11 +176,20 @@ class ReviewFeedGenerator(Generator):
 
     def _item_renderer(self, view: ReviewFeed) -> ItemRenderer:
         """The review-item renderer, checked against the (theme's or our) macro."""
-        macros = self.get_template("review_feed/_macros").make_module(self.context)
-        macro = getattr(macros, "review_item", None)
+        probe_url = "../probe"
+        macros = self.get_template("review_feed/_macros").make_module(
+            {**self.context, "SITEURL": probe_url}
+        )
         firsts = (p.reviews[:50] for p in islice(view.products.values(), 200))
         samples = sample_reviews([*view.brand.reviews[:1000], *chain.from_iterable(firsts)])
-        return ItemRenderer(view, macro, samples)
+        listings = [view.brand, *(view.listing(p) for p in islice(view.products.values(), 3))]
+        return ItemRenderer(view, macros, samples, listings, probe_url)
+
+    def _page_siteurl(self, save_as: str) -> str:
+        """SITEURL as Pelican's Writer sets it for this file."""
+        if self.settings.get("RELATIVE_URLS", False):
+            return path_to_url(get_relative_path(save_as))
+        return str(self.context.get("SITEURL", ""))
 
     def _write_listing(self, writer: Any, listing: Listing, template: str) -> None:
         view = self.view
@@ -200,6 +210,9 @@ class ReviewFeedGenerator(Generator):
                     rf_page=page,
                     rf_pages=numbers,
                     rf_items=items.join(page.reviews),
+                    rf_summary=self._items.summary(
+                        listing, page.level, self._page_siteurl(page.save_as)
+                    ),
                     rf_jsonld=self._jsonld(listing, page),
                 )
 

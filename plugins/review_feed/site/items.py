@@ -17,7 +17,7 @@ e.g. a theme's own `_macros.html` or other Jinja whitespace settings.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -31,15 +31,37 @@ log = logging.getLogger("review_feed.site.items")
 class ItemRenderer:
     """Renders one review's list item; one per build (holds this build's caches only)."""
 
-    def __init__(self, rf: Any, macro: Callable[..., Any] | None, samples: Sequence[Review]):
+    def __init__(
+        self,
+        rf: Any,
+        macros: Any,
+        samples: Sequence[Review],
+        listings: Sequence[Any] = (),
+        siteurl: str = "",
+    ):
+        """`macros`: the `_macros.html` module, made with SITEURL = `siteurl`;
+        `samples`, `listings`: what the fast paths are checked on."""
         self.rf = rf
-        self.macro = macro
+        self.macro = getattr(macros, "review_item", None)
         self._dates: dict[str, str] = {}
-        self.fast = macro is None or all(
-            str(fast_item(self, r, n)) == str(macro(rf, r, n)) for n, r in enumerate(samples, 1)
+        self.fast = self.macro is not None and all(
+            str(fast_item(self, r, n)) == str(self.macro(rf, r, n))
+            for n, r in enumerate(samples, 1)
         )
-        if not self.fast:
-            log.info("[review-feed] review_item macro differs from the fast path: using the macro")
+        summary = getattr(macros, "summary", None)
+        self.fast_summary = summary is not None and all(
+            str(fast_summary(rf, lst, level, siteurl)) == str(summary(rf, lst, level))
+            for lst in listings
+            for level in [None, *(lv.level for lv in lst.levels)]
+        )
+        if not (self.fast and self.fast_summary):
+            log.info("[review-feed] _macros.html differs from the fast path: using its macros")
+
+    def summary(self, listing: Any, level: int | None, siteurl: str) -> Markup | None:
+        """The summary box, or None for the template to call its macro."""
+        if not self.fast_summary or not listing.aggregate.count:
+            return None
+        return fast_summary(self.rf, listing, level, siteurl)
 
     def date(self, value: str) -> str:
         """rf.t.date, memoised on the calendar day when the value starts with one."""
@@ -56,7 +78,8 @@ class ItemRenderer:
     def __call__(self, r: Review, n: int) -> Markup:
         if self.fast:
             return fast_item(self, r, n)
-        assert self.macro is not None
+        if self.macro is None:  # a theme's _macros.html without review_item: its own list
+            return Markup("")
         return Markup(self.macro(self.rf, r, n))
 
     def items(self, reviews: Sequence[Review]) -> ReviewItems:
@@ -135,3 +158,51 @@ def sample_reviews(reviews: Sequence[Review], limit: int = 4000) -> list[Review]
             if not want:
                 break
     return picked
+
+
+def fast_summary(rf: Any, listing: Any, level: int | None, siteurl: str) -> Markup:
+    """Byte for byte what `_macros.html`'s summary writes, for a page whose SITEURL is given."""
+    t = rf.t
+    e = escape
+    agg = listing.aggregate
+    score = ""
+    if agg.count:
+        score = (
+            f'    <p class="rfp-average" aria-hidden="true">{e(t.decimal(agg.average))}</p>\n'
+            f"    {rf.stars(agg.average)}\n"
+        )
+    parts = [
+        '<section class="rfp-summary" aria-labelledby="rfp-summary-h">\n'
+        f'  <h2 id="rfp-summary-h" class="rfp-sr">{e(t.text("rating"))}</h2>\n'
+        '  <div class="rfp-score">\n'
+        f"{score}"
+        f'    <p class="rfp-rating-text">{e(rf.rating_text(agg))}</p>\n'
+        "  </div>\n"
+    ]
+    if agg.count:
+        parts.append(
+            '  <div class="rfp-distribution">\n'
+            f'    <h3 class="rfp-dist-h" id="rfp-dist-h">{e(t.text("distribution"))}</h3>\n'
+            '    <ul class="rfp-dist" aria-labelledby="rfp-dist-h">\n'
+        )
+        site = e(siteurl)
+        for lv in listing.levels:
+            current = level == lv.level
+            if lv.url and not current:
+                link = f'<a class="rfp-dl" href="{site}/{e(lv.url)}">{e(lv.label)}</a>'
+            else:
+                aria = ' aria-current="page"' if current else ""
+                link = f'<span class="rfp-dl"{aria}>{e(lv.label)}</span>'
+            cls = ' class="rfp-current"' if current else ""
+            parts.append(
+                f"      <li{cls}>\n"
+                f"{link}"
+                '        <span class="rfp-bar" aria-hidden="true">'
+                f'<span style="width:{e(lv.width)}%"></span></span>\n'
+                f'        <span class="rfp-dn">{e(t.integer(lv.count))} '
+                f'<span class="rfp-pc">({e(lv.percent)})</span></span>\n'
+                "      </li>\n"
+            )
+        parts.append("    </ul>\n  </div>\n")
+    parts.append("</section>\n")
+    return Markup("".join(parts))
