@@ -137,6 +137,7 @@ class _Collection:
         self.whole: set[str] = set()  # months loaded whole
         self.dirty: set[str] = set()  # days
         self.original: dict[str, dict[str, Any] | None] = {}  # id -> record before this run
+        self.where: dict[str, str | None] = {}  # id -> its day now (None: gone), ids touched
         self.fresh: bool | None = None  # empty when this run first touched it
 
     # --- paths
@@ -289,6 +290,7 @@ class _Collection:
         if self.fresh is None:  # an empty collection: every review is new, nothing to remember
             self.fresh = len(index) == 0 and not self.months_on_disk()
         original = _Forget() if self.fresh else self.original
+        where = {} if self.fresh else self.where
         plain = index.mapping()
         if plain is not None:  # one index.json: plain dict operations, no method calls
             index.changed = True
@@ -310,6 +312,7 @@ class _Collection:
                     index_pop(rid)
                     day(old_d).pop(rid, None)
                     dirty.add(old_d)
+                where[rid] = None
                 continue
             rec = line_record(review, keep_order_ref)
             date = review.date
@@ -332,6 +335,7 @@ class _Collection:
                 recs = day(new_d)
             recs[rid] = rec
             dirty.add(new_d)
+            where[rid] = new_d
 
     def clear(self) -> None:
         """Empty the collection (full resync); what it held is remembered for the changes."""
@@ -341,6 +345,7 @@ class _Collection:
         for d, recs in self.days.items():
             for i, rec in recs.items():
                 self.original.setdefault(i, rec)
+                self.where[i] = None
             self.days[d] = {}
             self.dirty.add(d)
         self.index.clear()
@@ -350,9 +355,14 @@ class _Collection:
         if self.fresh:
             ch.added = len(self.index)
             return ch
+        where = self.where
         for i, before in self.original.items():
             before = _as_record(before)
-            after = self.get(i)
+            if i in where:  # where apply() left it: no index lookup
+                d = where[i]
+                after = None if d is None else _as_record(self.day(d).get(i))
+            else:
+                after = self.get(i)
             if before is None:
                 if after is not None:
                     ch.added += 1
