@@ -196,9 +196,11 @@ def _frames(stream: BinaryIO) -> Iterator[tuple[int, int, list]]:
             return
 
 
-def _rebase(where, base: int) -> str:
+def _rebase(where, base) -> str:
     if where.__class__ is int:
         return f"line {base + where}"
+    if where.__class__ is tuple:  # xmlsplit: (count, line) after the head's
+        return f"review #{base[0] + where[0]} (line {base[1] + where[1]})"
     if where.startswith("line ") and where[5:].isdigit():
         return f"line {base + int(where[5:])}"
     return where  # pragma: no cover - the CSV reader only says "line N"

@@ -117,13 +117,37 @@ def read_xml(
     path: Path, ctx: Context, table: dict[str, tuple[str, int]]
 ) -> Iterator[Row | RowProblem]:
     file = ctx.file
-    limit = ctx.limit
     try:
         _check_prolog(path, file)
     except OSError as exc:
         raise FeedFileError(f"{file}: cannot read {path}: {exc.strerror or exc}") from None
+    with gc_paused():
+        skip = 0
+        if ctx.parallel_from is not None:
+            from .xmlsplit import read_split
+
+            # A big file is read by two processes (xmlsplit); None once it is all read.
+            # Otherwise (a small file, or the split went wrong) this reader goes on
+            # alone, from the start, past the records already handed out.
+            skip = yield from read_split(path, ctx, table)
+            if skip is None:
+                return
+        yield from records(str(path), path, ctx, table, skip)
+
+
+def records(
+    source, path: Path, ctx: Context, table, skip: int = 0, line_off: int = 0
+) -> Iterator[Row | RowProblem]:
+    """Every record of `source` (a file name or a binary stream) past the first `skip`.
+
+    In a worker's compact mode a record's place is (count, line + line_off)
+    rather than the message text (xmlsplit adds what comes before its part).
+    """
+    file = ctx.file
+    limit = ctx.limit
+    compact = ctx.compact
     events = etree.iterparse(
-        str(path),
+        source,
         events=("end",),
         tag="{*}review",
         resolve_entities=False,
@@ -139,35 +163,38 @@ def read_xml(
     checked = False
     cache: dict[str, tuple[int, int] | None] = {}  # tag as written -> slot, for this file
     inside: dict[str, bool] = {}  # a parent's tag as written -> is it a review
-    with gc_paused():
-        try:
-            for _, elem in events:
-                if not checked:
-                    _refuse_dtd(elem.getroottree(), file)
-                    checked = True
-                parent = elem.getparent()
-                if parent is not None:
-                    ptag = parent.tag
-                    inner = inside.get(ptag)
-                    if inner is None:
-                        inner = inside[ptag] = _local(ptag) == "review"
-                    if inner:
-                        continue  # the review text inside a review record
-                count += 1
-                where = f"review #{count} (line {elem.sourceline})"
+    try:
+        for _, elem in events:
+            if not checked:
+                _refuse_dtd(elem.getroottree(), file)
+                checked = True
+            parent = elem.getparent()
+            if parent is not None:
+                ptag = parent.tag
+                inner = inside.get(ptag)
+                if inner is None:
+                    inner = inside[ptag] = _local(ptag) == "review"
+                if inner:
+                    continue  # the review text inside a review record
+            count += 1
+            if count > skip:
+                if compact:
+                    where = (count, elem.sourceline + line_off)
+                else:
+                    where = f"review #{count} (line {elem.sourceline})"
                 yield _record(elem, ctx, table, where, limit, cache)
-                # constant memory: drop the record and everything before it
-                elem.clear(keep_tail=False)
-                if parent is not None:
-                    while elem.getprevious() is not None:
-                        del parent[0]
-            root = events.root
-            if not checked and root is not None:
-                _refuse_dtd(root.getroottree(), file)
-        except etree.XMLSyntaxError as exc:
-            raise _syntax_error(exc, path, file, count) from None
-        except OSError as exc:
-            raise FeedFileError(f"{file}: cannot read {path}: {exc.strerror or exc}") from None
+            # constant memory: drop the record and everything before it
+            elem.clear(keep_tail=False)
+            if parent is not None:
+                while elem.getprevious() is not None:
+                    del parent[0]
+        root = events.root
+        if not checked and root is not None:
+            _refuse_dtd(root.getroottree(), file)
+    except etree.XMLSyntaxError as exc:
+        raise _syntax_error(exc, path, file, count) from None
+    except OSError as exc:
+        raise FeedFileError(f"{file}: cannot read {path}: {exc.strerror or exc}") from None
 
 
 _MODERATION = len(_TEXT_FIELDS)
