@@ -200,6 +200,8 @@ class ReviewFeedGenerator(Generator):
         for pages in runs:
             numbers = [(pg.number, pg.url) for pg in pages]
             for page in pages:
+                siteurl = self._page_siteurl(page.save_as)
+                shown = items.join(page.reviews)
                 self._write(
                     writer,
                     page.save_as,
@@ -209,10 +211,10 @@ class ReviewFeedGenerator(Generator):
                     rf_listing=listing,
                     rf_page=page,
                     rf_pages=numbers,
-                    rf_items=items.join(page.reviews),
-                    rf_summary=self._items.summary(
-                        listing, page.level, self._page_siteurl(page.save_as)
-                    ),
+                    rf_items=shown,
+                    rf_list=self._items.review_list(listing, page, numbers, shown, siteurl),
+                    rf_summary=self._items.summary(listing, page.level, siteurl),
+                    rf_notice=self._items.notice,
                     rf_jsonld=self._jsonld(listing, page),
                 )
 

@@ -54,8 +54,32 @@ class ItemRenderer:
             for lst in listings
             for level in [None, *(lv.level for lv in lst.levels)]
         )
-        if not (self.fast and self.fast_summary):
+        review_list = getattr(macros, "review_list", None)
+        self.fast_list = review_list is not None and all(
+            str(
+                fast_review_list(
+                    rf, lst, pg, nums, self.items(lst.reviews).join(pg.reviews), siteurl
+                )
+            )
+            == str(review_list(rf, lst, pg, nums, self.items(lst.reviews).join(pg.reviews)))
+            for lst in listings
+            for run in [lst.pages(), *(lst.pages(lv.level) for lv in lst.levels if lv.count)]
+            for nums in [[(pg.number, pg.url) for pg in run]]
+            for pg in run[:3] + run[-2:]
+        )
+        notice = getattr(macros, "notice", None)
+        # the notice box is the same on every page: rendered once
+        self.notice = Markup(notice(rf)) if notice is not None else None
+        if not (self.fast and self.fast_summary and self.fast_list):
             log.info("[review-feed] _macros.html differs from the fast path: using its macros")
+
+    def review_list(
+        self, listing: Any, page: Any, pages: Any, items: Markup, siteurl: str
+    ) -> Markup | None:
+        """The list of a page, or None for the template to call its macro."""
+        if not self.fast_list:
+            return None
+        return fast_review_list(self.rf, listing, page, pages, items, siteurl)
 
     def summary(self, listing: Any, level: int | None, siteurl: str) -> Markup | None:
         """The summary box, or None for the template to call its macro."""
@@ -204,5 +228,61 @@ def fast_summary(rf: Any, listing: Any, level: int | None, siteurl: str) -> Mark
                 "      </li>\n"
             )
         parts.append("    </ul>\n  </div>\n")
+    parts.append("</section>\n")
+    return Markup("".join(parts))
+
+
+def fast_review_list(
+    rf: Any, listing: Any, page: Any, pages: Any, items: Markup, siteurl: str
+) -> Markup:
+    """Byte for byte what `_macros.html`'s review_list writes, given the rendered items."""
+    t = rf.t
+    e = escape
+    site = e(siteurl)
+    head = e(t.only_level(page.level)) if page.level else e(t.text("all_reviews"))
+    parts = [
+        '<section class="rfp-list" aria-labelledby="rfp-list-h">\n'
+        '  <div class="rfp-list-head">\n'
+        f'    <h2 id="rfp-list-h">{head}</h2>\n'
+    ]
+    if page.level:
+        parts.append(
+            f'<a class="rfp-show-all" href="{site}/{e(listing.url)}">{e(t.text("show_all"))}</a>'
+        )
+    if page.pages > 1:
+        of = e(t.text("page_of", page=page.number, pages=page.pages))
+        parts.append(f'<p class="rfp-page-of">{of}</p>')
+    parts.append("  </div>\n")
+    if page.reviews:
+        parts.append(f'  <ol class="rfp-reviews">\n{items}  </ol>\n')
+    else:
+        parts.append(f'  <p class="rfp-empty">{e(t.text("no_reviews"))}</p>\n')
+    if page.pages > 1:
+        prev, nxt = e(t.text("previous")), e(t.text("next"))
+        parts.append(
+            f'  <nav class="rfp-pagination" aria-label="{e(t.text("pagination"))}">\n    <ul>\n'
+        )
+        if page.prev_url:
+            parts.append(
+                f'      <li><a rel="prev" href="{site}/{e(page.prev_url)}">← {prev}</a></li>\n'
+            )
+        else:
+            parts.append(f'      <li><span class="rfp-off">← {prev}</span></li>\n')
+        for item in rf.page_window(pages, page.number):
+            if item is None:
+                parts.append('<li><span class="rfp-gap" aria-hidden="true">…</span></li>\n')
+                continue
+            n, u = item
+            if n == page.number:
+                parts.append(f'<li><span aria-current="page">{e(n)}</span></li>\n')
+            else:
+                parts.append(f'<li><a href="{site}/{e(u)}">{e(n)}</a></li>\n')
+        if page.next_url:
+            parts.append(
+                f'      <li><a rel="next" href="{site}/{e(page.next_url)}">{nxt} →</a></li>\n'
+            )
+        else:
+            parts.append(f'      <li><span class="rfp-off">{nxt} →</span></li>\n')
+        parts.append("    </ul>\n  </nav>\n")
     parts.append("</section>\n")
     return Markup("".join(parts))
