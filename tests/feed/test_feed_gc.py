@@ -55,3 +55,21 @@ def test_left_off_when_it_was_off(tmp_path, gc_on):
     gc.disable()
     list(stream(tmp_path, tsv(PRODUCT_HEADER, product_row())))
     assert not gc.isenabled()
+
+
+def test_rows_are_handed_over_as_old_objects(tmp_path, gc_on):
+    # no collector pass owed for them: they are in the oldest generation already
+    rows = list(stream(tmp_path, tsv(PRODUCT_HEADER, *(product_row() for _ in range(50)))))
+    oldest = {id(x) for x in gc.get_objects(generation=2)}
+    assert all(id(r) in oldest and id(r.review) in oldest for r in rows)
+
+
+def test_objects_frozen_on_purpose_stay_frozen(tmp_path, gc_on):
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        list(stream(tmp_path, tsv(PRODUCT_HEADER, product_row())))
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
