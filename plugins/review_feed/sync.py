@@ -9,9 +9,10 @@ applied or recorded, so the next run tries it again.
 
 from __future__ import annotations
 
+import gc
 import logging
-from collections.abc import Iterable
-from contextlib import ExitStack
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -367,6 +368,19 @@ def _full_resync(snap: Snapshot, path: Path, options: FeedOptions, report: SyncR
     return True
 
 
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector: a sync builds millions of objects and no cycles,
+    and each collection would walk them all (a fifth of a nightly run's CPU at 1M reviews)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def run_sync(
     settings: Settings,
     *,
@@ -387,6 +401,7 @@ def run_sync(
     options = feed_options(settings)
     read_only = dry_run and not root.exists()
     with ExitStack() as stack:
+        stack.enter_context(_no_cyclic_gc())
         snap = stack.enter_context(
             Snapshot(root, layout, keep_order_ref=settings.store_order_ref, read_only=read_only)
         )

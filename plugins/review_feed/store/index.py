@@ -71,7 +71,8 @@ class Index:
         self.files: dict[str, str] = {}
         self.counts: dict[str, int] = {}
         self.months: dict[str, dict[str, list[str]]] | None = None  # month -> day -> ids
-        self.sets: dict[str, set[str]] = {}  # month -> its ids
+        self.sets: dict[str, set[str]] = {}  # month -> its ids, for the months looked in
+        self.every: set[str] = set()  # every id (month mode)
         self.locs: dict[str, dict[str, str]] = {}  # month -> id -> day, for months looked in
         self.dirty: set[str] = set()
         self.split = False
@@ -118,7 +119,7 @@ class Index:
                     for d, ids in days.items():
                         out.update(dict.fromkeys(ids, d))
                 self._all = out
-                self.months, self.sets, self.locs = None, {}, {}
+                self.months, self.sets, self.locs, self.every = None, {}, {}, set()
                 self.split = False  # written anew from the dict
             else:
                 path = self.dir / INDEX_FILE
@@ -134,6 +135,7 @@ class Index:
         """Every month file, and a set of each month's ids (a new id is found in none)."""
         if self.months is None:
             out = {}
+            every = self.every = set()
             for month, name in self.files.items():
                 path = self.dir / INDEX_DIR / name
                 data = load(path)
@@ -145,17 +147,24 @@ class Index:
                         "restore it from git"
                     )
                 out[month] = data
-                ids: set[str] = set()
                 for v in data.values():
-                    ids.update(v)
-                self.sets[month] = ids
+                    every.update(v)
             self.months = out
         return self.months
 
     def _where(self, review_id: str) -> tuple[str | None, str | None]:
         """(month, day) of the id, or (None, None)."""
         self._months()
-        for month, ids in self.sets.items():
+        if review_id not in self.every:  # most lookups: a new id
+            return None, None
+        assert self.months is not None
+        for month in reversed(self.months):  # the recent months first: most changes are there
+            days = self.months[month]
+            ids = self.sets.get(month)
+            if ids is None:  # a month's set of ids, built when first needed
+                ids = self.sets[month] = set()
+                for v in days.values():
+                    ids.update(v)
             if review_id in ids:
                 loc = self.locs.get(month)
                 if loc is None:  # a month's id -> day, built when first needed
@@ -180,7 +189,7 @@ class Index:
             return len(self._single())
         if self.months is None:
             return sum(self.counts.values())
-        return sum(len(x) for x in self.sets.values())
+        return len(self.every)
 
     def all(self) -> dict[str, str]:
         """Every entry (reads every month file)."""
@@ -190,7 +199,9 @@ class Index:
     def _remove(self, review_id: str, month: str, day: str) -> None:
         assert self.months is not None
         self.months[month][day].remove(review_id)
-        self.sets[month].discard(review_id)
+        if month in self.sets:
+            self.sets[month].discard(review_id)
+        self.every.discard(review_id)
         loc = self.locs.get(month)
         if loc is not None:
             del loc[review_id]
@@ -209,7 +220,9 @@ class Index:
         assert self.months is not None
         new_month = _month(day)
         self.months.setdefault(new_month, {}).setdefault(day, []).append(review_id)
-        self.sets.setdefault(new_month, set()).add(review_id)
+        if new_month in self.sets:
+            self.sets[new_month].add(review_id)
+        self.every.add(review_id)
         loc = self.locs.get(new_month)
         if loc is not None:
             loc[review_id] = day
@@ -241,7 +254,8 @@ class Index:
             if self.split:  # month mode: the months changed
                 months = self._months()
                 todo = {m: months[m] for m in self.dirty}
-                files, counts = dict(self.files), {m: len(x) for m, x in self.sets.items()}
+                files = dict(self.files)
+                counts = {m: sum(map(len, x.values())) for m, x in months.items()}
             else:  # from a dict: every month
                 by_day: dict[str, list[str]] = {}
                 for i, day in self._single().items():
@@ -281,7 +295,7 @@ class Index:
             self._all = None
             self.split = True
             self.files, self.counts = files, counts
-            self.months, self.sets, self.locs = None, {}, {}
+            self.months, self.sets, self.locs, self.every = None, {}, {}, set()
             self.dirty = set()
             self.changed = False
             return touched

@@ -13,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import groupby
@@ -104,7 +105,10 @@ class Changes:
         return self.added + self.updated + self.removed
 
 
-_ID_KEY = b'","id":"'
+# The id of each line of a canonical review file: every record's keys are sorted, so "id"
+# follows "author" and "date"; inside a JSON string a quote is always escaped, so `","id":"`
+# only occurs as that key. An id holding an escape does not match (the file is then parsed).
+_ID_RE = re.compile(rb'","id":"([^"\\\\]*)"')
 
 
 def _as_record(rec: Any) -> dict[str, Any] | None:
@@ -204,8 +208,7 @@ class _Collection:
         """A day file's records as their lines (bytes), by id, without parsing them.
 
         Our files are canonical: `[`, one `{"author":...,"date":...,"id":"<id>",...}` per
-        line (keys sorted, so "id" follows "date"; inside a JSON string a quote is always
-        escaped, so the first `","id":"` is the key), `]`. Anything else is parsed.
+        line, `]`: one id per line (see `_ID_RE`). Anything else is parsed.
         """
         try:
             data = path.read_bytes()
@@ -215,26 +218,16 @@ class _Collection:
             for rec in cls._records([path]):
                 recs[rec["id"]] = rec
             return
-        find = bytes.find
-        for line in data[2:-3].split(b",\n"):
-            i = find(line, _ID_KEY)
-            j = find(line, b'"', i + 8)
-            rid = line[i + 8 : j]
-            if i < 0 or j < 0 or line[:10] != b'{"author":' or line[-1:] != b"}" or b"\\" in rid:
-                try:
-                    rec = orjson.loads(line)
-                    rid = rec["id"]
-                except (orjson.JSONDecodeError, TypeError, KeyError):
-                    raise StoreError(
-                        f"snapshot file {path} is not a list of reviews with ids; "
-                        "restore it from git (git checkout -- <file>) and run sync again"
-                    ) from None
-                recs[rid] = rec
-                continue
-            try:
-                recs[rid.decode("utf-8")] = line
-            except UnicodeDecodeError:
-                raise StoreError(f"snapshot file {path} is not UTF-8; restore it") from None
+        lines = data[2:-3].split(b",\n")
+        try:
+            ids = [x.decode("utf-8") for x in _ID_RE.findall(data)]
+        except UnicodeDecodeError:
+            ids = []
+        if len(ids) != len(lines):  # an id with an escape, or a damaged file: the careful way
+            for rec in cls._records([path]):
+                recs[rec["id"]] = rec
+            return
+        recs.update(zip(ids, lines, strict=True))
 
     def load_month(self, month: str) -> None:
         """Every day of a month (a month file, day files, or both after a crash)."""
