@@ -294,9 +294,12 @@ def widget_env(env: jinja2.Environment | None = None) -> jinja2.Environment:
     return env.overlay(loader=jinja2.ChoiceLoader([*loaders, _PACKAGE_LOADER]), autoescape=True)
 
 
-def _render(env: jinja2.Environment, template: str, view: dict[str, Any], frame: bool) -> str:
+def _render(
+    env: jinja2.Environment, template: str | jinja2.Template, view: dict[str, Any], frame: bool
+) -> str:
     # In its own page (iframe) the widget is the document: its heading is the h1.
-    return env.get_template(template).render(
+    tpl = env.get_template(template) if isinstance(template, str) else template
+    return tpl.render(
         w=view, css=Markup(widget_css()), target="_top" if frame else "", hl=1 if frame else 2
     )
 
@@ -378,16 +381,26 @@ def write_widgets(
     out = Path(output_path)
     wenv = widget_env(env)
     written: list[Path] = []
+    made: set[Path] = set()
+    # looked up once per build, not once per file (each lookup stats the template)
+    templates = {
+        "html": wenv.get_template(FRAGMENT_TEMPLATE),
+        "frame": wenv.get_template(FRAME_TEMPLATE),
+    }
 
     def put(rel: str, text: str) -> None:
         path = out / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        if path.parent not in made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            made.add(path.parent)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
         written.append(path)
 
     for ref in [None, *data.products]:
         files = widget_files(settings, ref)
         target = page_url(settings, ref)
+        views: dict[str, dict[str, Any]] = {}  # by URL: the fragment and frame share one
         for kind, rel in files.items():
             url = _join(siteurl, target) if siteurl else _relative_to(target, rel)
             if kind == "json":
@@ -396,9 +409,12 @@ def write_widgets(
                 )
                 put(rel, _dump_json(doc))
                 continue
-            view = widget_view(data, settings, ref=ref, lang=lang, url=url, brand_name=brand_name)
-            tpl = FRAME_TEMPLATE if kind == "frame" else FRAGMENT_TEMPLATE
-            put(rel, _render(wenv, tpl, view, kind == "frame"))
+            view = views.get(url)
+            if view is None:
+                view = views[url] = widget_view(
+                    data, settings, ref=ref, lang=lang, url=url, brand_name=brand_name
+                )
+            put(rel, _render(wenv, templates[kind], view, kind == "frame"))
     put(loader_file(settings), loader_js())
     log.info("[review-feed] wrote %d widget files under %s", len(written), settings.widget_dir)
     return written
