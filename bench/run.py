@@ -696,7 +696,20 @@ def machine() -> dict:
     mem = ""
     with contextlib.suppress(OSError):
         mem = subprocess.run(["free", "-h"], capture_output=True, text=True).stdout.strip()
+    git = {}
+    with contextlib.suppress(OSError):
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=REPO
+        )
+        st = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+        )
+        git = {"head": head.stdout.strip(), "uncommitted": st.stdout.split("\n")[:-1]}
     return {
+        "git": git,
         "nproc": os.cpu_count(),
         "cpu": cpu,
         "free_h": mem,
