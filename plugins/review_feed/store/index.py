@@ -29,6 +29,7 @@ from ..errors import StoreError
 from .jsonfile import (
     fsync_dirs,
     load,
+    no_cyclic_gc,
     remove,
     render_list,
     render_map,
@@ -134,23 +135,25 @@ class Index:
     def _months(self) -> dict[str, dict[str, list[str]]]:
         """Every month file, and a set of each month's ids (a new id is found in none)."""
         if self.months is None:
-            out = {}
-            every = self.every = set()
-            for month, name in self.files.items():
-                path = self.dir / INDEX_DIR / name
-                data = load(path)
-                if not isinstance(data, dict) or not all(
-                    isinstance(v, list) for v in data.values()
-                ):
-                    raise StoreError(
-                        f"snapshot index {path} is not a JSON object of id lists; "
-                        "restore it from git"
-                    )
-                out[month] = data
-                for v in data.values():
-                    every.update(v)
-            self.months = out
+            with no_cyclic_gc():
+                self._load_months()
+        assert self.months is not None
         return self.months
+
+    def _load_months(self) -> None:
+        out = {}
+        every = self.every = set()
+        for month, name in self.files.items():
+            path = self.dir / INDEX_DIR / name
+            data = load(path)
+            if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):
+                raise StoreError(
+                    f"snapshot index {path} is not a JSON object of id lists; restore it from git"
+                )
+            out[month] = data
+            for v in data.values():
+                every.update(v)
+        self.months = out
 
     def _where(self, review_id: str) -> tuple[str | None, str | None]:
         """(month, day) of the id, or (None, None)."""

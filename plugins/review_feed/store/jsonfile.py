@@ -7,9 +7,11 @@ shows exactly the items that changed and an unchanged file is never rewritten.
 
 from __future__ import annotations
 
+import gc
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +76,19 @@ def load(path: Path) -> Any:
             f"snapshot file {path} is not valid JSON ({exc}); restore it from git "
             "(git checkout -- <file>) and run sync again"
         ) from None
+
+
+@contextmanager
+def no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while loading snapshot data: plain lists, dicts and
+    strings (no cycles), by the million; collections in between would walk them all again."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def temp_path(path: Path) -> Path:

@@ -26,7 +26,7 @@ from ..errors import SnapshotLocked, StoreError
 from ..model import KINDS, Action, Review, Row
 from . import jsonfile
 from .index import Index
-from .jsonfile import TEMP_SUFFIX, fsync_dirs, load, replace_if_changed, write_many
+from .jsonfile import TEMP_SUFFIX, fsync_dirs, load, no_cyclic_gc, replace_if_changed, write_many
 from .layout import (
     DEFAULT_LAYOUT,
     REVIEWS_DIR,
@@ -276,14 +276,22 @@ class _Collection:
         """NEW/UPDATE replace the whole review (moving it when its day changes),
         DELETE removes it; an unknown id is a no-op. Tolerates what a crash can
         leave: an index entry whose day lacks the id."""
+        with no_cyclic_gc():  # records by the million, no cycles
+            self._apply(rows, keep_order_ref)
+
+    def _apply(self, rows: Iterable[Row], keep_order_ref: bool) -> None:
         index = self.index
         days = self.days
         day = self.day
         dirty = self.dirty
         if self.fresh is None:  # an empty collection: every review is new, nothing to remember
             self.fresh = len(index) == 0 and not self.months_on_disk()
-        original = _Forget() if self.fresh else self.original
-        where = {} if self.fresh else self.where
+        fresh = self.fresh
+        original = _Forget() if fresh else self.original
+        where = {} if fresh else self.where
+        dumps = orjson.dumps
+        sort = orjson.OPT_SORT_KEYS
+        interned: dict[str, str] = {}  # one string per day, not one per review
         plain = index.mapping()
         if plain is not None:  # one index.json: plain dict operations, no method calls
             index.changed = True
@@ -308,6 +316,9 @@ class _Collection:
                 where[rid] = None
                 continue
             rec = line_record(review, keep_order_ref)
+            if fresh:  # nothing to compare it with: keep its line (bytes), not the dict
+                # (copied: orjson's own bytes object keeps a 4 KB buffer)
+                rec = bytes(memoryview(dumps(rec, option=sort)))
             date = review.date
             if (
                 date[4:5] == "-"
@@ -318,6 +329,7 @@ class _Collection:
                 new_d = date[:10]  # the feed layer's ISO dates: the usual, fast case
             else:
                 new_d = day_of(date)
+            new_d = interned.setdefault(new_d, new_d)
             if old_d != new_d:
                 if old_d is not None:
                     day(old_d).pop(rid, None)
@@ -371,14 +383,17 @@ class _Collection:
         sizes = [p.stat().st_size for p in self.day_paths(month, day)]
         return 5 + sum(x - 5 for x in sizes) + 2 * (len(sizes) - 1) if sizes else 0
 
-    def plan_months(self) -> tuple[dict[Path, bytes], list[Path]]:
-        """The review files to write and the ones to remove (after the writes are durable)."""
-        writes: dict[Path, bytes] = {}
-        removes: list[Path] = []
+    def plan_months(self) -> Iterator[tuple[dict[Path, bytes], list[Path]]]:
+        """Per month, the review files to write and the ones to remove (after every write is
+        durable). A month's records are dropped once rendered (read again from disk if needed):
+        a full load never holds every rendered file at once."""
         by_month: dict[str, set[str]] = {}
         for d in self.dirty:
             by_month.setdefault(month_of_day(d), set()).add(d)
+        self.dirty.clear()
         for m in sorted(by_month):
+            writes: dict[Path, bytes] = {}
+            removes: list[Path] = []
             split_only = (
                 m not in self.whole
                 and not (self.dir / REVIEWS_DIR / f"{m}.json").exists()
@@ -399,6 +414,9 @@ class _Collection:
                         for p in self.day_paths(m, d):
                             if p.relative_to(self.dir).as_posix() not in targets:
                                 removes.append(p)
+                    for d in rendered:
+                        del self.days[d]
+                    yield writes, removes
                     continue
                 self.load_month(m)  # it shrank back to one file
             by_day = {d: r for d, r in self.days.items() if month_of_day(d) == m}
@@ -408,8 +426,10 @@ class _Collection:
             for p in self.month_paths(m):
                 if p.relative_to(self.dir).as_posix() not in targets:
                     removes.append(p)
-        self.dirty.clear()
-        return writes, removes
+            for d in by_day:
+                del self.days[d]
+            self.whole.discard(m)
+            yield writes, removes
 
     def write_index(self, synced: set[Path]) -> int:
         return self.index.write(self.dir.parent.parent, synced)
@@ -550,6 +570,19 @@ class Snapshot:
     def clear(self, kind: str, website_id: str) -> None:
         self.collection(kind, website_id).clear()
 
+    def empty_and_untouched(self, kind: str, website_id: str) -> bool:
+        """True when the collection holds no review and nothing was applied to it in this run:
+        a file can then be applied while it is read (`discard` undoes it if it breaks)."""
+        col = self._collections.get((kind, website_id))
+        if col is not None and (col.fresh is not None or col.dirty or col.index.changed):
+            return False
+        col = self.collection(kind, website_id)
+        return len(col.index) == 0 and not col.months_on_disk()
+
+    def discard(self, kind: str, website_id: str) -> None:
+        """Forget what this run applied to a collection (nothing is written before commit)."""
+        self._collections.pop((kind, website_id), None)
+
     def changes(self) -> dict[Collection, Changes]:
         out = {}
         for key in sorted(self._collections):
@@ -567,13 +600,12 @@ class Snapshot:
             raise StoreError("internal: commit without the snapshot lock")
         cols = [self._collections[k] for k in sorted(self._collections)]
         synced: set[Path] = set()
-        writes: dict[Path, bytes] = {}
         removes: list[Path] = []
+        touched = 0
         for c in cols:
-            w, r = c.plan_months()
-            writes.update(w)
-            removes += r
-        touched = write_many(writes, synced)
+            for writes, r in c.plan_months():
+                touched += write_many(writes, synced)
+                removes += r
         fsync_dirs(synced)  # new review files are durable before any old one goes
         for p in removes:
             jsonfile.remove(p, self.root, synced)
