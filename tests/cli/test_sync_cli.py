@@ -271,6 +271,22 @@ def test_rejected_rows_default_and_strict(tmp_path):
     assert _ledger(tmp_path / "lenient")[PRODUCT.format("2026-11-20")]["rejected"] == 1
 
 
+def test_broken_first_file_of_an_empty_collection_applies_nothing(tmp_path):
+    # A file for an empty collection is applied while it is read: rows read before the
+    # break must not reach the snapshot, and the other collection's file still applies.
+    src = tmp_path / "src"
+    write_csv(src / PRODUCT.format("2026-11-20"), [product_row("NEW", f"P{i}") for i in range(50)])
+    broken = src / PRODUCT.format("2026-11-20")
+    broken.write_bytes(broken.read_bytes() + b'NEW\t"P99\n')
+    write_csv(src / "reviews_product_shop2_2026-11-22.csv", [product_row("NEW", "Q1")])
+    proc = _sync(tmp_path)
+    no_traceback(proc)
+    assert proc.returncode == 3, proc.stderr
+    assert sorted(_reviews(tmp_path / "snap")) == ["Q1"]
+    assert not (tmp_path / "snap/product/shop1").exists()
+    assert broken.name not in _ledger(tmp_path / "snap")
+
+
 def test_broken_file_not_applied_later_files_wait_others_go_on(tmp_path):
     src = tmp_path / "src"
     _night(src, "2026-11-20", [product_row("NEW", "P1")])
