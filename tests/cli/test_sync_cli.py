@@ -275,7 +275,9 @@ def test_broken_first_file_of_an_empty_collection_applies_nothing(tmp_path):
     # A file for an empty collection is applied while it is read: rows read before the
     # break must not reach the snapshot, and the other collection's file still applies.
     src = tmp_path / "src"
-    write_csv(src / PRODUCT.format("2026-11-20"), [product_row("NEW", f"P{i}") for i in range(50)])
+    write_csv(
+        src / PRODUCT.format("2026-11-20"), [product_row("NEW", f"P{i}") for i in range(12_000)]
+    )
     broken = src / PRODUCT.format("2026-11-20")
     broken.write_bytes(broken.read_bytes() + b'NEW\t"P99\n')
     write_csv(src / "reviews_product_shop2_2026-11-22.csv", [product_row("NEW", "Q1")])
