@@ -50,8 +50,8 @@ def test_fast_paths_write_what_the_macros_write(build_site, monkeypatch, lang):
 
     def slow_init(self, *a, **kw):
         init(self, *a, **kw)
-        assert self.fast and self.fast_summary and self.fast_list  # the check passed
-        self.fast = self.fast_summary = self.fast_list = False
+        assert self.fast and self.fast_summary and self.fast_list and self.fast_crumbs
+        self.fast = self.fast_summary = self.fast_list = self.fast_crumbs = False
         self.notice = None
 
     monkeypatch.setattr(items_mod.ItemRenderer, "__init__", slow_init)

@@ -183,7 +183,8 @@ class ReviewFeedGenerator(Generator):
         firsts = (p.reviews[:50] for p in islice(view.products.values(), 200))
         samples = sample_reviews([*view.brand.reviews[:1000], *chain.from_iterable(firsts)])
         listings = [view.brand, *(view.listing(p) for p in islice(view.products.values(), 3))]
-        return ItemRenderer(view, macros, samples, listings, probe_url)
+        sitename = str(self.context.get("SITENAME") or "")
+        return ItemRenderer(view, macros, samples, listings, probe_url, sitename)
 
     def _page_siteurl(self, save_as: str) -> str:
         """SITEURL as Pelican's Writer sets it for this file."""
@@ -215,6 +216,8 @@ class ReviewFeedGenerator(Generator):
                     rf_list=self._items.review_list(listing, page, numbers, shown, siteurl),
                     rf_summary=self._items.summary(listing, page.level, siteurl),
                     rf_notice=self._items.notice,
+                    rf_crumbs=self._items.crumbs(listing, page, siteurl),
+                    rf_fast=self._items.all_fast,
                     rf_jsonld=self._jsonld(listing, page),
                 )
 

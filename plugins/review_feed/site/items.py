@@ -38,6 +38,7 @@ class ItemRenderer:
         samples: Sequence[Review],
         listings: Sequence[Any] = (),
         siteurl: str = "",
+        sitename: str = "",
     ):
         """`macros`: the `_macros.html` module, made with SITEURL = `siteurl`;
         `samples`, `listings`: what the fast paths are checked on."""
@@ -67,11 +68,25 @@ class ItemRenderer:
             for nums in [[(pg.number, pg.url) for pg in run]]
             for pg in run[:3] + run[-2:]
         )
+        crumbs = getattr(macros, "crumbs", None)
+        self.sitename = sitename
+        self.fast_crumbs = crumbs is not None and all(
+            str(fast_crumbs(rf, crumb_trail(rf, lst, pg), siteurl, sitename))
+            == str(crumbs(rf, crumb_trail(rf, lst, pg)))
+            for lst in listings
+            for pg in lst.pages()[:2] + lst.pages(lst.levels[0].level)[:1]
+        )
         notice = getattr(macros, "notice", None)
         # the notice box is the same on every page: rendered once
         self.notice = Markup(notice(rf)) if notice is not None else None
-        if not (self.fast and self.fast_summary and self.fast_list):
+        if not self.all_fast:
             log.info("[review-feed] _macros.html differs from the fast path: using its macros")
+
+    @property
+    def all_fast(self) -> bool:
+        """Every part of a list page is ready-made: the page template needs no macro."""
+        fast = self.fast and self.fast_summary and self.fast_list and self.fast_crumbs
+        return bool(fast and self.notice is not None)
 
     def review_list(
         self, listing: Any, page: Any, pages: Any, items: Markup, siteurl: str
@@ -80,6 +95,12 @@ class ItemRenderer:
         if not self.fast_list:
             return None
         return fast_review_list(self.rf, listing, page, pages, items, siteurl)
+
+    def crumbs(self, listing: Any, page: Any, siteurl: str) -> Markup | None:
+        """The breadcrumbs of a page, or None for the template to call its macro."""
+        if not self.fast_crumbs:
+            return None
+        return fast_crumbs(self.rf, crumb_trail(self.rf, listing, page), siteurl, self.sitename)
 
     def summary(self, listing: Any, level: int | None, siteurl: str) -> Markup | None:
         """The summary box, or None for the template to call its macro."""
@@ -286,3 +307,34 @@ def fast_review_list(
         parts.append("    </ul>\n  </nav>\n")
     parts.append("</section>\n")
     return Markup("".join(parts))
+
+
+def fast_crumbs(
+    rf: Any, trail: Sequence[tuple[str, str | None]], siteurl: str, sitename: str
+) -> Markup:
+    """Byte for byte what `_macros.html`'s crumbs writes."""
+    e = escape
+    site = e(siteurl)
+    parts = [
+        f'<nav class="rfp-crumbs" aria-label="{e(rf.t.text("breadcrumb"))}">\n'
+        "  <ol>\n"
+        f'    <li><a href="{site}/">{e(Markup(sitename).striptags())}</a></li>\n'
+    ]
+    for label, url in trail:
+        if url:
+            parts.append(f'    <li><a href="{site}/{e(url)}">{e(label)}</a></li>\n')
+        else:
+            parts.append(f'    <li><span aria-current="page">{e(label)}</span></li>\n')
+    parts.append("  </ol>\n</nav>\n")
+    return Markup("".join(parts))
+
+
+def crumb_trail(rf: Any, listing: Any, page: Any) -> list[tuple[str, str | None]]:
+    """What brand.html / product.html pass to the crumbs macro."""
+    here = page.level or page.number > 1
+    if listing.product is None:
+        return [(rf.t.text("brand_reviews"), rf.brand_url if here else None)]
+    return [
+        (rf.t.text("product_reviews"), rf.products_url),
+        (listing.product.name, listing.url if here else None),
+    ]
