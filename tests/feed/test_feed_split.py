@@ -14,6 +14,7 @@ from feed_helpers import PRODUCT_HEADER, SITE_HEADER, product_row, site_row, tsv
 from review_feed.errors import FeedFileError
 from review_feed.feed import FeedOptions, csvsplit, read_feed
 
+REAL_BUSY = csvsplit.busy  # before the autouse fixture replaces it
 MOD = json.dumps(
     [
         {"date": "2026-11-20 10:00:00", "origin": "2", "comment": "Merci !"},
@@ -57,6 +58,12 @@ def both(path, name, **kw):
         except FeedFileError as exc:
             out.append(str(exc))
     return out
+
+
+@pytest.fixture(autouse=True)
+def idle(monkeypatch):
+    # the split is used only with an idle core: a loaded test machine must not skip it
+    monkeypatch.setattr(csvsplit, "busy", lambda: False)
 
 
 @pytest.fixture
@@ -202,3 +209,18 @@ def test_leaving_early_stops_the_worker(tmp_path, monkeypatch):
 def test_parallel_from_must_be_positive():
     with pytest.raises(ValueError):
         FeedOptions(parallel_from=0)
+
+
+def test_a_busy_machine_reads_in_one_process(tmp_path, spy, monkeypatch):
+    monkeypatch.setattr(csvsplit, "busy", lambda: True)
+    path, name = write(tmp_path, csv_text([PRODUCT_HEADER, *rows(1500)]))
+    split, single = both(path, name)
+    assert split == single and spy["rebuilt"] == 0
+
+
+def test_busy_reads_the_load_average(monkeypatch):
+    monkeypatch.setattr(csvsplit, "_cpus", lambda: 2)
+    monkeypatch.setattr(csvsplit.os, "getloadavg", lambda: (1.9, 0.0, 0.0))
+    assert REAL_BUSY()
+    monkeypatch.setattr(csvsplit.os, "getloadavg", lambda: (0.4, 0.0, 0.0))
+    assert not REAL_BUSY()

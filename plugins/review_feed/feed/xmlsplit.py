@@ -28,6 +28,7 @@ from pathlib import Path
 
 from ..errors import FeedFileError
 from ..model import Row, RowProblem
+from . import csvsplit
 from .build import Context
 from .csvsplit import _END, _ERROR, _FRAME, _ROWS, _compact, _cpus, _frames, _rebuild, _stop
 from .xmlfile import records
@@ -215,6 +216,9 @@ def read_split(path: Path, ctx: Context, table: dict) -> Iterator[Row | RowProbl
         return 0
     threshold = ctx.parallel_from
     if threshold is None or size < threshold or not sys.executable or _cpus() < 2:
+        return 0
+    if csvsplit.busy():
+        logger.debug("[review-feed] %s: no idle core; read in one process", ctx.file)
         return 0
     try:
         plan = _plan(path, size)
