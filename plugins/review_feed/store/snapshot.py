@@ -43,6 +43,8 @@ logger = logging.getLogger("review_feed.store")
 
 Collection = tuple[str, str]
 
+_WRITE_AT_ONCE = 64 * 1024 * 1024  # rendered review bytes held before they are written
+
 
 def line_record(review: Review, keep_order_ref: bool = False) -> dict[str, Any]:
     """The per-line record: the export record without kind/website_id (the path says them),
@@ -602,10 +604,17 @@ class Snapshot:
         synced: set[Path] = set()
         removes: list[Path] = []
         touched = 0
+        pending: dict[Path, bytes] = {}
+        size = 0
         for c in cols:
             for writes, r in c.plan_months():
-                touched += write_many(writes, synced)
+                pending.update(writes)
                 removes += r
+                size += sum(map(len, writes.values()))
+                if size > _WRITE_AT_ONCE:  # a full load: write as it goes, memory stays flat
+                    touched += write_many(pending, synced)
+                    pending, size = {}, 0
+        touched += write_many(pending, synced)  # a night: its few files in one batch
         fsync_dirs(synced)  # new review files are durable before any old one goes
         for p in removes:
             jsonfile.remove(p, self.root, synced)
