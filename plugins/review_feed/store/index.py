@@ -72,9 +72,7 @@ class Index:
         self.files: dict[str, str] = {}
         self.counts: dict[str, int] = {}
         self.months: dict[str, dict[str, list[str]]] | None = None  # month -> day -> ids
-        self.sets: dict[str, set[str]] = {}  # month -> its ids, for the months looked in
-        self.every: set[str] = set()  # every id (month mode)
-        self.locs: dict[str, dict[str, str]] = {}  # month -> id -> day, for months looked in
+        self.where: dict[str, str] = {}  # month mode: id -> day, once the months are loaded
         self.dirty: set[str] = set()
         self.split = False
         index_dir = folder / INDEX_DIR
@@ -120,7 +118,7 @@ class Index:
                     for d, ids in days.items():
                         out.update(dict.fromkeys(ids, d))
                 self._all = out
-                self.months, self.sets, self.locs, self.every = None, {}, {}, set()
+                self.months, self.where = None, {}
                 self.split = False  # written anew from the dict
             else:
                 path = self.dir / INDEX_FILE
@@ -133,7 +131,7 @@ class Index:
         return self._all
 
     def _months(self) -> dict[str, dict[str, list[str]]]:
-        """Every month file, and a set of each month's ids (a new id is found in none)."""
+        """Every month file, and id -> day over all of them (a new id is found at once)."""
         if self.months is None:
             with no_cyclic_gc():
                 self._load_months()
@@ -142,7 +140,7 @@ class Index:
 
     def _load_months(self) -> None:
         out = {}
-        every = self.every = set()
+        where = self.where = {}
         for month, name in self.files.items():
             path = self.dir / INDEX_DIR / name
             data = load(path)
@@ -151,31 +149,15 @@ class Index:
                     f"snapshot index {path} is not a JSON object of id lists; restore it from git"
                 )
             out[month] = data
-            for v in data.values():
-                every.update(v)
+            for d, ids in data.items():
+                where.update(dict.fromkeys(ids, d))
         self.months = out
 
     def _where(self, review_id: str) -> tuple[str | None, str | None]:
         """(month, day) of the id, or (None, None)."""
         self._months()
-        if review_id not in self.every:  # most lookups: a new id
-            return None, None
-        assert self.months is not None
-        for month in reversed(self.months):  # the recent months first: most changes are there
-            days = self.months[month]
-            ids = self.sets.get(month)
-            if ids is None:  # a month's set of ids, built when first needed
-                ids = self.sets[month] = set()
-                for v in days.values():
-                    ids.update(v)
-            if review_id in ids:
-                loc = self.locs.get(month)
-                if loc is None:  # a month's id -> day, built when first needed
-                    loc = self.locs[month] = {}
-                    for d, day_ids in self.months[month].items():  # type: ignore[index]
-                        loc.update(dict.fromkeys(day_ids, d))
-                return month, loc[review_id]
-        return None, None
+        day = self.where.get(review_id)
+        return (None, None) if day is None else (_month(day), day)
 
     def get(self, review_id: str) -> str | None:
         if not self.split:
@@ -192,7 +174,7 @@ class Index:
             return len(self._single())
         if self.months is None:
             return sum(self.counts.values())
-        return len(self.every)
+        return len(self.where)
 
     def all(self) -> dict[str, str]:
         """Every entry (reads every month file)."""
@@ -202,12 +184,7 @@ class Index:
     def _remove(self, review_id: str, month: str, day: str) -> None:
         assert self.months is not None
         self.months[month][day].remove(review_id)
-        if month in self.sets:
-            self.sets[month].discard(review_id)
-        self.every.discard(review_id)
-        loc = self.locs.get(month)
-        if loc is not None:
-            del loc[review_id]
+        del self.where[review_id]
         self.dirty.add(month)
 
     def set(self, review_id: str, day: str) -> None:
@@ -223,12 +200,7 @@ class Index:
         assert self.months is not None
         new_month = _month(day)
         self.months.setdefault(new_month, {}).setdefault(day, []).append(review_id)
-        if new_month in self.sets:
-            self.sets[new_month].add(review_id)
-        self.every.add(review_id)
-        loc = self.locs.get(new_month)
-        if loc is not None:
-            loc[review_id] = day
+        self.where[review_id] = day
         self.dirty.add(new_month)
 
     def pop(self, review_id: str) -> str | None:
@@ -298,7 +270,7 @@ class Index:
             self._all = None
             self.split = True
             self.files, self.counts = files, counts
-            self.months, self.sets, self.locs, self.every = None, {}, {}, set()
+            self.months, self.where = None, {}
             self.dirty = set()
             self.changed = False
             return touched
