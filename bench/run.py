@@ -769,26 +769,37 @@ def main(argv: list[str] | None = None) -> int:
         "night": man["nights"][0],
         "generate_seconds": man["seconds"],
     }
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+    def save() -> None:  # after every section: a long run can be read while it goes on
+        r["targets"] = targets(r)
+        r["checks"] = checks(r, man)
+        out.write_text(json.dumps(r, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
     if "full" in sections:
         r["full_load"] = full_load(a, work, logs, man)
+        save()
     if "nights" in sections and "full" in sections:
         r["delta"], r["noop"] = nights(a, work, logs, man)
+        save()
     if "build" in sections:
         r["build"] = build(a, work, logs)
+        save()
     if "widgets" in sections:
         r["widgets"] = widget_weight(a, work)
-    r["targets"] = targets(r)
-    r["checks"] = checks(r, man)
+    save()
+    print()
+    print(table(r))
     if a.profile:
         r["profiles"] = profile(a, work, logs, man)
     r["machine"]["loadavg_end"] = os.getloadavg()
     r["seconds"] = round(time.perf_counter() - t0, 1)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(r, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    save()
     text = table(r)
     out.with_suffix(".md").write_text(text + "\n", encoding="utf-8")
-    print()
-    print(text)
+    if a.profile:
+        print()
+        print(text)
     bad = [c for c in r["checks"] if not c["ok"]]
     for c in bad:
         print(f"CHECK FAILED: {c['check']}: got {c['got']!r}, want {c['want']!r}")
