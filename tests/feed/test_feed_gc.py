@@ -70,6 +70,8 @@ def test_objects_frozen_on_purpose_stay_frozen(tmp_path, gc_on):
         frozen = gc.get_freeze_count()
         assert frozen > 0
         list(stream(tmp_path, tsv(PRODUCT_HEADER, product_row())))
-        assert gc.get_freeze_count() == frozen
+        # A frozen object freed meanwhile lowers the count a little; an unfreeze
+        # (what this guards against) would drop it to 0.
+        assert gc.get_freeze_count() >= frozen - 1000
     finally:
         gc.unfreeze()
