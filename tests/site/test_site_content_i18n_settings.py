@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 
 import pytest
-from review_feed.errors import ConfigError, StoreError
+from review_feed.errors import ConfigError, FeedFileError, StoreError
 from review_feed.site.slugs import product_slug
 from sitebuild import REPO, product_review, site_review
 
@@ -172,3 +173,35 @@ def test_sync_runs_before_the_build_only_when_asked(build_site, sample_feed):
     tree = on.tree("reviews/")
     assert tree.xpath("//li[@class='rfp-review']")  # the sample feed's brand reviews
     assert on.path(f"reviews/products/{product_slug('SKU-100')}/").exists()
+
+
+def test_a_failed_sync_fails_the_build_with_one_line(tmp_path, sample_feed):
+    # A broken night file: the build-time sync reports it and pelican exits non-zero,
+    # so the nightly never publishes a half-updated site.
+    src = tmp_path / "drop"
+    shutil.copytree(sample_feed, src)
+    (src / "reviews_product_acme-7f3a_2026-11-24.xml").write_text("<reviews><review>", "utf-8")
+    (tmp_path / "snap").mkdir()
+    (tmp_path / "conf.py").write_text(
+        f"PLUGIN_PATHS = [{str(REPO / 'plugins')!r}]\nPLUGINS = ['review_feed']\n"
+        f"REVIEW_FEED_SOURCE = {str(src)!r}\nREVIEW_FEED_SNAPSHOT = 'snap'\n"
+        "REVIEW_FEED_SYNC = True\n",
+        "utf-8",
+    )
+    (tmp_path / "content").mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REVIEW_FEED_")}
+    env["COLUMNS"] = "400"  # Pelican's console would wrap the line we look for
+    proc = subprocess.run(
+        [sys.executable, "-m", "pelican", "content", "-s", "conf.py", "-o", "out"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == FeedFileError.exit_code, out
+    assert "the sync before the build failed" in out
+    assert "reviews_product_acme-7f3a_2026-11-24.xml" in out
+    assert "Traceback" not in out
+    assert not (tmp_path / "out" / "reviews" / "index.html").exists()

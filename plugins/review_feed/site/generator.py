@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from itertools import chain, islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 from pelican.generators import Generator
@@ -27,12 +27,24 @@ from .items import ItemRenderer, sample_reviews
 from .slugs import product_slug
 from .view import Listing, ListingPage, ReviewFeed, check_locations, make_listing
 
+if TYPE_CHECKING:
+    from ..sync import SyncReport
+
 log = logging.getLogger("review_feed.site.generator")
 
 
 def fail(exc: ReviewFeedError) -> ReviewFeedError:
     """Make Pelican's CLI exit with our code (it reads `exitcode`)."""
     exc.exitcode = exc.exit_code  # type: ignore[attr-defined]
+    return exc
+
+
+def sync_failure(report: SyncReport) -> ReviewFeedError:
+    """The one-line error a failed build-time sync ends the build with (the CLI's exit code)."""
+    worst = max(report.errors, key=lambda e: e.exit_code, default=None)
+    why = worst.message if worst else "rows were rejected in strict mode (listed above)"
+    exc = ReviewFeedError(f"the sync before the build failed, nothing was published: {why}")
+    exc.exit_code = report.exit_code
     return exc
 
 
@@ -83,9 +95,15 @@ class ReviewFeedGenerator(Generator):
             from ..sync import run_sync  # network only when asked
 
             try:
-                run_sync(s, base=base)
+                report = run_sync(s, base=base)
             except ReviewFeedError as exc:
                 raise fail(exc) from None
+            for level, line in report.lines():
+                log.log(level, "[review-feed] %s", line)
+            log.info("[review-feed] %s", report.summary())
+            if report.exit_code:
+                # Never publish a half-updated site silently: the build fails like the CLI.
+                raise fail(sync_failure(report))
         reviews = self._read_snapshot(s.path(s.snapshot, base))
         self.view = self._build_view(reviews)
         self.context["review_feed"] = self.view
