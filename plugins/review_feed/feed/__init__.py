@@ -4,7 +4,7 @@
     for item in read_feed(path, feed_name, FeedOptions(field_map={...})):
         ...  # Row | RowProblem | VendorAverage, in file order
 
-See docs/readme/formats.md for the formats and rules.
+See the README ("Feed formats") for the formats and rules.
 """
 
 from .options import FeedOptions

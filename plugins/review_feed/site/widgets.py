@@ -22,7 +22,7 @@ Public API (stable; the site generator and the theme call these):
 
     widget_document(data, settings, *, ref=None, lang="en", url="",
                     brand_name="") -> dict
-        The public JSON document (format: docs/readme/widgets.md).
+        The public JSON document (format: the README, "Widgets").
 
     embed_snippets(settings, siteurl, *, ref=None, name=None, lang="en") -> dict[str, str]
         Copy-paste snippets {"ssi", "iframe", "loader", "json"} for a product
@@ -328,7 +328,7 @@ def widget_document(
     url: str = "",
     brand_name: str = "",
 ) -> dict[str, Any]:
-    """The public JSON document (version 1); field by field in docs/readme/widgets.md."""
+    """The public JSON document (version 1); field by field in the README ("Widgets")."""
     s = _subject(data, ref, brand_name)
     agg = s.aggregate
     return {

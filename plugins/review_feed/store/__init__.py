@@ -1,6 +1,6 @@
 """The committed JSON snapshot: apply feed actions, keep the ledger, read reviews back.
 
-Layout and guarantees: see `snapshot.py`, `layout.py` and docs/readme/snapshot.md.
+Layout and guarantees: see `snapshot.py`, `layout.py` and the README ("The snapshot").
 """
 
 from .layout import DEFAULT_LAYOUT, Layout
