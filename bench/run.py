@@ -4,7 +4,7 @@
     python bench/run.py --reviews 1000000 --products 50000 --delta 5000 \\
         --out bench/results/full.json          # or: invoke bench
 
-Sections (see bench/README.md and docs/readme/figures.md):
+Sections (see bench/README.md and the README's "Performance at merchant scale"):
   1. full load, CSV and XML: `review-feed sync` of one full file into an empty snapshot,
      against the merchant baseline and the bare read floor (bench/cases.py);
   2. a nightly delta on that snapshot: seconds, snapshot bytes rewritten, files touched;
@@ -578,7 +578,7 @@ def _f(x, unit: str = "") -> str:
 
 
 def table(r: dict) -> str:
-    """The results as Markdown tables (printed, and pasted into docs/readme/figures.md)."""
+    """The results as Markdown tables (printed, and pasted into the README)."""
     L: list[str] = []
     a = r["args"]
     L.append(
