@@ -138,27 +138,26 @@ def _plan(path: Path, size: int) -> tuple[int, list[str]] | None:
     return None
 
 
-def _start_worker(
-    path: Path, ctx: Context, table: dict, cut: int, cells: list[str], complete: bool
-):
+def spawn_worker(module: str, ctx: Context, job: dict):
+    """Start `review_feed.feed.<module>.worker()` in a fresh interpreter and hand it `job`.
+
+    The file's shared fields are added to `job`. None when no process can be started:
+    the caller then reads the whole file itself.
+    """
     import review_feed
 
     root = str(Path(review_feed.__file__).resolve().parent.parent)
     job = {
-        "path": str(path),
-        "cut": cut,
-        "cells": cells,
-        "complete": complete,
+        **job,
         "file": ctx.file,
         "kind": ctx.kind,
         "website_id": ctx.website_id,
         "limit": ctx.limit,
         "store_order_ref": ctx.store_order_ref,
-        "table": table,
     }
     code = (
         "import sys; sys.path.insert(0, sys.argv[1]); "
-        "from review_feed.feed.csvsplit import worker; worker()"
+        f"from review_feed.feed.{module} import worker; worker()"
     )
     try:
         proc = subprocess.Popen(
@@ -177,6 +176,13 @@ def _start_worker(
         _stop(proc)
         return None
     return proc
+
+
+def _start_worker(
+    path: Path, ctx: Context, table: dict, cut: int, cells: list[str], complete: bool
+):
+    job = {"path": str(path), "cut": cut, "cells": cells, "complete": complete, "table": table}
+    return spawn_worker("csvsplit", ctx, job)
 
 
 def _stop(proc) -> None:

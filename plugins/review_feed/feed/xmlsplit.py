@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import logging
 import marshal
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,7 +29,18 @@ from ..errors import FeedFileError
 from ..model import Row, RowProblem
 from . import csvsplit
 from .build import Context
-from .csvsplit import _END, _ERROR, _FRAME, _ROWS, _compact, _cpus, _frames, _rebuild, _stop
+from .csvsplit import (
+    _END,
+    _ERROR,
+    _FRAME,
+    _ROWS,
+    _compact,
+    _cpus,
+    _frames,
+    _rebuild,
+    _stop,
+    spawn_worker,
+)
 from .xmlfile import records
 
 logger = logging.getLogger("review_feed.feed")
@@ -151,41 +161,8 @@ class _Tail:
 
 
 def _start_worker(path: Path, ctx: Context, table: dict, root_end: int, cut: int):
-    import review_feed
-
-    root = str(Path(review_feed.__file__).resolve().parent.parent)
-    job = {
-        "path": str(path),
-        "root_end": root_end,
-        "cut": cut,
-        "file": ctx.file,
-        "kind": ctx.kind,
-        "website_id": ctx.website_id,
-        "limit": ctx.limit,
-        "store_order_ref": ctx.store_order_ref,
-        "table": table,
-    }
-    code = (
-        "import sys; sys.path.insert(0, sys.argv[1]); "
-        "from review_feed.feed.xmlsplit import worker; worker()"
-    )
-    try:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", code, root],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-        )
-    except OSError as exc:
-        logger.debug("[review-feed] %s: no worker process (%s); read alone", ctx.file, exc)
-        return None
-    try:
-        proc.stdin.write(json.dumps(job).encode("utf-8"))
-        proc.stdin.close()
-    except OSError:
-        _stop(proc)
-        return None
-    return proc
+    job = {"path": str(path), "root_end": root_end, "cut": cut, "table": table}
+    return spawn_worker("xmlsplit", ctx, job)
 
 
 def _head_lines(path: Path, cut: int) -> int:
