@@ -171,18 +171,15 @@ def feed_options(settings: Settings) -> FeedOptions:
         raise ConfigError(f"REVIEW_FEED_FIELD_MAP / REVIEW_FEED_MAX_FIELD_SIZE: {exc}") from None
 
 
-def parse_file(path: Path, name: FeedName, options: FeedOptions) -> _Parsed:
-    """Every item of a file, buffered: a FeedFileError (even after rows) means nothing applies."""
-    rows: list[Row] = []
-    problems: list[str] = []
-    counts = FileCounts()
-    averages = 0
+def _rows(path: Path, name: FeedName, options: FeedOptions, parsed: _Parsed) -> Iterator[Row]:
+    """The file's valid rows; problems, per-action counts and vendor averages go to `parsed`."""
+    counts = parsed.counts
     for item in read_feed(path, name, options):
         if isinstance(item, RowProblem):
-            problems.append(str(item))
+            parsed.problems.append(str(item))
             counts.rejected += 1
         elif isinstance(item, VendorAverage):
-            averages += 1
+            parsed.averages += 1
         else:
             if item.action is Action.NEW:
                 counts.new += 1
@@ -190,8 +187,14 @@ def parse_file(path: Path, name: FeedName, options: FeedOptions) -> _Parsed:
                 counts.update += 1
             else:
                 counts.delete += 1
-            rows.append(item)
-    return _Parsed(rows, problems, counts, averages)
+            yield item
+
+
+def parse_file(path: Path, name: FeedName, options: FeedOptions) -> _Parsed:
+    """Every item of a file, buffered: a FeedFileError (even after rows) means nothing applies."""
+    parsed = _Parsed([], [], FileCounts(), 0)
+    parsed.rows.extend(_rows(path, name, options, parsed))
+    return parsed
 
 
 _BATCH = 10_000  # rows applied at a time when a file is applied while it is read
@@ -202,33 +205,19 @@ def stream_file(snap: Snapshot, path: Path, name: FeedName, options: FeedOptions
     (see `Snapshot.empty_and_untouched`): no buffer of every row (a full load of a million
     reviews). If the file turns out broken, the collection is discarded (nothing is written
     before commit), so as with `parse_file`, nothing of it applies."""
-    problems: list[str] = []
-    counts = FileCounts()
-    averages = 0
+    parsed = _Parsed([], [], FileCounts(), 0)
     batch: list[Row] = []
     try:
-        for item in read_feed(path, name, options):
-            if isinstance(item, RowProblem):
-                problems.append(str(item))
-                counts.rejected += 1
-            elif isinstance(item, VendorAverage):
-                averages += 1
-            else:
-                if item.action is Action.NEW:
-                    counts.new += 1
-                elif item.action is Action.UPDATE:
-                    counts.update += 1
-                else:
-                    counts.delete += 1
-                batch.append(item)
-                if len(batch) >= _BATCH:
-                    snap.apply(batch)
-                    batch = []
+        for row in _rows(path, name, options, parsed):
+            batch.append(row)
+            if len(batch) >= _BATCH:
+                snap.apply(batch)
+                batch = []
         snap.apply(batch)
     except BaseException:
         snap.discard(name.kind, name.website_id)
         raise
-    return _Parsed([], problems, counts, averages)
+    return parsed
 
 
 def _drain(rows: list[Row]) -> Iterator[Row]:
