@@ -357,40 +357,55 @@ def _same_header(state: _State, ctx: Context, table: dict, cells: list[str]) -> 
 # --- the worker process ------------------------------------------------------
 
 
-def worker() -> None:
-    """Entry point of the worker process: a job (JSON) on stdin, frames on stdout."""
-    job = json.loads(sys.stdin.buffer.read())
-    out = sys.stdout.buffer
-    sent: queue.SimpleQueue = queue.SimpleQueue()
+class FrameSender:
+    """A worker's output: marshalled frames on stdout, written by a thread so parsing
+    goes on while the parent is still busy with the head."""
 
-    def send() -> None:
-        # a thread, so parsing goes on while the parent is still busy with the head
+    def __init__(self) -> None:
+        self._out = sys.stdout.buffer
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._send, daemon=True)
+        self._thread.start()
+
+    def _send(self) -> None:
         try:
-            while (chunk := sent.get()) is not None:
-                out.write(chunk)
-            out.flush()
+            while (chunk := self._queue.get()) is not None:
+                self._out.write(chunk)
+            self._out.flush()
         except OSError:
             pass  # the parent stopped reading: it reads on alone
 
-    writer = threading.Thread(target=send, daemon=True)
-    writer.start()
-
-    def put(status: int, lines: int, items: list) -> None:
+    def put(self, status: int, lines: int, items: list) -> None:
         body = marshal.dumps((status, lines, items))
-        sent.put(_FRAME.pack(len(body)) + body)
+        self._queue.put(_FRAME.pack(len(body)) + body)
 
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
+
+def worker_job() -> tuple[dict, Context, dict, Path]:
+    """The job the parent wrote on stdin (see `spawn_worker`), and its parts."""
+    job = json.loads(sys.stdin.buffer.read())
+    ctx = Context(
+        job["file"],
+        job["kind"],
+        job["website_id"],
+        job["limit"],
+        job["store_order_ref"],
+        compact=True,
+    )
+    table = {k: tuple(v) for k, v in job["table"].items()}
+    return job, ctx, table, Path(job["path"])
+
+
+def worker() -> None:
+    """Entry point of the worker process: a job (JSON) on stdin, frames on stdout."""
+    out = FrameSender()
+    put = out.put
     state = None
     try:
-        ctx = Context(
-            job["file"],
-            job["kind"],
-            job["website_id"],
-            job["limit"],
-            job["store_order_ref"],
-            compact=True,
-        )
-        table = {k: tuple(v) for k, v in job["table"].items()}
-        path = Path(job["path"])
+        job, ctx, table, path = worker_job()
         state = _State(ctx, path, table, job["complete"])
         state._start(list(job["cells"]))
         csv.field_size_limit(ctx.limit)  # this process reads nothing else
@@ -405,8 +420,7 @@ def worker() -> None:
         put(_END, state.prev, [])
     except Exception:  # any failure: the parent reads the tail alone
         put(_ERROR, state.prev if state is not None else 0, [])
-    sent.put(None)
-    writer.join()
+    out.close()
 
 
 def _compact(item):

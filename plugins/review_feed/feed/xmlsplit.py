@@ -18,9 +18,7 @@ The same scheme as csvsplit (see there), for XML:
 
 from __future__ import annotations
 
-import json
 import logging
-import marshal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,14 +30,15 @@ from .build import Context
 from .csvsplit import (
     _END,
     _ERROR,
-    _FRAME,
     _ROWS,
+    FrameSender,
     _compact,
     _cpus,
     _frames,
     _rebuild,
     _stop,
     spawn_worker,
+    worker_job,
 )
 from .xmlfile import records
 
@@ -240,39 +239,13 @@ def read_split(path: Path, ctx: Context, table: dict) -> Iterator[Row | RowProbl
 
 def worker() -> None:
     """Entry point of the worker process: a job (JSON) on stdin, frames on stdout."""
-    import queue
-    import threading
-
-    job = json.loads(sys.stdin.buffer.read())
-    out = sys.stdout.buffer
-    sent: queue.SimpleQueue = queue.SimpleQueue()
-
-    def send() -> None:
-        try:
-            while (chunk := sent.get()) is not None:
-                out.write(chunk)
-            out.flush()
-        except OSError:
-            pass  # the parent stopped reading: it reads on alone
-
-    writer = threading.Thread(target=send, daemon=True)
-    writer.start()
+    out = FrameSender()
 
     def put(status: int, items: list) -> None:
-        body = marshal.dumps((status, 0, items))
-        sent.put(_FRAME.pack(len(body)) + body)
+        out.put(status, 0, items)
 
     try:
-        ctx = Context(
-            job["file"],
-            job["kind"],
-            job["website_id"],
-            job["limit"],
-            job["store_order_ref"],
-            compact=True,
-        )
-        table = {k: tuple(v) for k, v in job["table"].items()}
-        path = Path(job["path"])
+        job, ctx, table, path = worker_job()
         tail = _Tail(path, job["root_end"], job["cut"])
         try:
             # its lines count from the cut: minus the prolog's own line breaks
@@ -290,5 +263,4 @@ def worker() -> None:
         put(_END, [])
     except Exception:  # any failure: the parent reads the file alone
         put(_ERROR, [])
-    sent.put(None)
-    writer.join()
+    out.close()
