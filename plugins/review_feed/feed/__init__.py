@@ -8,6 +8,6 @@ See the README ("Feed formats") for the formats and rules.
 """
 
 from .options import FeedOptions
-from .reader import ParsedFile, read_all, read_feed
+from .reader import ParsedFile, read_all, read_feed, read_lines
 
-__all__ = ["FeedOptions", "ParsedFile", "read_all", "read_feed"]
+__all__ = ["FeedOptions", "ParsedFile", "read_all", "read_feed", "read_lines"]

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from ..errors import FeedFileError
-from ..model import Action, Reply, Review, Row, RowProblem
+from ..model import Action, Reply, Review, Row, RowProblem, encode_line, stored_record
 from .values import (
     ACTIONS,
     HOURS,
@@ -112,6 +112,7 @@ class Context:
         "file",
         "kind",
         "limit",
+        "lines",
         "parallel_from",
         "product",
         "store_order_ref",
@@ -127,6 +128,7 @@ class Context:
         store_order_ref: bool,
         parallel_from: int | None = None,
         compact: bool = False,
+        lines: bool = False,
     ):
         self.file = file
         self.kind = kind
@@ -137,6 +139,8 @@ class Context:
         self.parallel_from = parallel_from  # CSV files from this size are read by 2 processes
         # compact: build() returns plain tuples (csvsplit's worker sends them to the parent)
         self.compact = compact
+        # lines: a valid row is a `model.LineRow` (the full-load fast path into the store)
+        self.lines = lines
         self.days: dict[str, bool] = {}  # calendar-day checks, cached for this file only
         self.build = make_builder(self)
 
@@ -254,6 +258,9 @@ def make_builder(ctx: Context) -> Callable[..., Row | RowProblem]:
     dict_ = dict
     str_ = str
     compact = ctx.compact
+    lines = ctx.lines
+    copy = lines and not compact  # lines kept in this process (not sent)
+    join = b"".join
     codes = {a: a.value for a in Action}
 
     def replies_json(cell, where):
@@ -326,6 +333,8 @@ def make_builder(ctx: Context) -> Callable[..., Row | RowProblem]:
             ident = rid
             ref = ""
         if act is delete:
+            if lines:
+                return (codes[act], ident, None, None)
             if compact:
                 return (codes[act], ident, where)
             return new_row(act, kind, website_id, ident, None, where)
@@ -403,6 +412,24 @@ def make_builder(ctx: Context) -> Callable[..., Row | RowProblem]:
             author = f"{first} {last[0].upper()}."
         else:
             author = display_name(first, last)
+        if lines:
+            line = encode_line(
+                stored_record(
+                    ident,
+                    rid or None,
+                    ref or None,
+                    (pname.strip() or None) if product else None,
+                    rating,
+                    text.strip(),
+                    author,
+                    date,
+                    order_date,
+                    replies,
+                    (oref.strip() or None) if keep_order_ref else None,
+                )
+            )
+            # orjson's bytes keep a 4 KB buffer: a line kept here (not sent) is copied
+            return (codes[act], ident, date, join((line, b"")) if copy else line)
         if compact:
             return (
                 codes[act],

@@ -51,6 +51,58 @@ class _TSV(csv.Dialect):
     strict = True  # a stray or unterminated quote is an error, never swallowed text
 
 
+class Cells:
+    """`csv.reader(fh, _TSV)`, the same rows and `line_num`, faster on the usual line.
+
+    A line holding no quote is one record whose cells are its tab-separated parts: it
+    is split here (a fifth of the csv module's cost). A line with a quote (a quoted cell
+    may hold tabs and line breaks), a NUL byte or over `limit` characters goes to the
+    csv module itself, which reads on as far as that record goes and raises on anything
+    broken, exactly as it would alone.
+    """
+
+    def __init__(self, fh, limit: int) -> None:
+        self.line_num = 0  # physical lines read so far, as csv.reader counts them
+        self._lines = iter(fh)
+        self._back: str | None = None
+        self._csv = csv.reader(self._pull(), _TSV)
+        self._rows = self._split(limit)
+
+    def __iter__(self) -> Iterator[list[str]]:
+        return self._rows
+
+    def _pull(self) -> Iterator[str]:
+        # the csv module's source: the line handed back, then the file's next lines
+        while True:
+            line = self._back
+            if line is None:
+                line = next(self._lines, None)
+                if line is None:
+                    return
+            else:
+                self._back = None
+            self.line_num += 1
+            yield line
+
+    def _split(self, limit: int) -> Iterator[list[str]]:
+        reader = self._csv
+        n = 0
+        for line in self._lines:
+            if '"' in line or "\0" in line or len(line) > limit:
+                self._back = line
+                self.line_num = n
+                yield next(reader)
+                n = self.line_num
+                continue
+            n += 1
+            self.line_num = n
+            if line[-1:] == "\n":
+                line = line[:-2] if line[-2:] == "\r\n" else line[:-1]
+            elif line[-1:] == "\r":
+                line = line[:-1]
+            yield line.split("\t") if line else []
+
+
 def _ends_with_newline(path: Path) -> bool:
     with path.open("rb") as fh:
         fh.seek(0, 2)
@@ -110,13 +162,15 @@ def read_csv(
             state = yield from read_split(path, ctx, table, state)
             if state is None:
                 return
-        yield from read_batches(csv.reader(fh, _TSV), state)
+        yield from read_batches(Cells(fh, ctx.limit), state)
 
 
 def read_batches(reader, state: _State) -> Iterator[Row | RowProblem | VendorAverage]:
-    """Every row of `reader` from `state` on, in batches (each under the file's field limit)."""
+    """Every row of `reader` from `state` on, read in batches (each under the file's field
+    limit); with `ctx.lines`, handed out as those batches (lists) too."""
     ctx = state.ctx
     file, limit, path = ctx.file, ctx.limit, state.path
+    batches = ctx.lines  # the full-load fast path takes whole batches
     while True:
         out: list[Row | RowProblem | VendorAverage] = []
         old = csv.field_size_limit(limit)
@@ -131,7 +185,10 @@ def read_batches(reader, state: _State) -> Iterator[Row | RowProblem | VendorAve
         finally:
             csv.field_size_limit(old)
         state.handed = state.prev
-        yield from out
+        if batches:
+            yield out
+        else:
+            yield from out
         if done:
             return
 

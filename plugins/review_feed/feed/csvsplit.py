@@ -23,31 +23,35 @@ halves the wall time of a full load. It stays exact:
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import fcntl
 import io
 import json
 import logging
 import marshal
 import os
-import queue
 import struct
 import subprocess
 import sys
-import threading
+import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
 
 from ..errors import FeedFileError
 from ..model import Action, Reply, Review, Row, RowProblem, VendorAverage
 from .build import _REPLY_TWIN, _REVIEW_TWIN, _ROW_TWIN, Context
-from .csvfile import _LEGACY_WORDS, _TSV, _State, read_batches
+from .csvfile import _LEGACY_WORDS, Cells, _State, read_batches
 
 logger = logging.getLogger("review_feed.feed")
 
 # The head's share of the file: this process also rebuilds the worker's rows,
 # so it reads a little less than half.
 _HEAD_SHARE = 0.52
+# In the full load's fast path (LineRows) this process also folds every row into the
+# snapshot, so the worker takes the bigger part (measured at 1M rows: 0.45-0.5 is flat).
+_HEAD_SHARE_LINES = 0.47
 _SCAN = 1 << 22  # look this far past the cut for a line that can start a record
 _FRAME = struct.Struct("<I")
 _ROWS, _END, _ERROR = 0, 1, 2
@@ -106,7 +110,7 @@ def _open_text(path: Path, start: int, end: int | None) -> io.TextIOWrapper:
     return io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")
 
 
-def _plan(path: Path, size: int) -> tuple[int, list[str]] | None:
+def _plan(path: Path, size: int, share: float = _HEAD_SHARE) -> tuple[int, list[str]] | None:
     """(cut, first row's cells as peeked), or None when no good cut is near the middle."""
     with path.open("rb") as fh:
         first = fh.readline(1 << 20)
@@ -118,7 +122,7 @@ def _plan(path: Path, size: int) -> tuple[int, list[str]] | None:
             return None  # a single read names the line
         legacy = cells[0].strip().upper() in _LEGACY_WORDS
         tabs = len(cells) - 1
-        start = max(int(size * _HEAD_SHARE), len(first))
+        start = max(int(size * share), len(first))
         fh.seek(start - 1)
         fh.readline()  # to the start of the next line
         pos = fh.tell()
@@ -138,7 +142,55 @@ def _plan(path: Path, size: int) -> tuple[int, list[str]] | None:
     return None
 
 
-def spawn_worker(module: str, ctx: Context, job: dict):
+class Worker:
+    """A worker process and its output.
+
+    The worker writes its frames to an unlinked temporary file (opened O_APPEND), not to
+    a pipe: while this process reads the head it reads no frames, and a full pipe would
+    stall the worker (a sending thread instead costs the worker a sixth of its time in
+    GIL hand-offs and copies). This process reads the file with pread at its own offset,
+    following it while the worker is running.
+    """
+
+    def __init__(self, proc: subprocess.Popen, fd: int) -> None:
+        self.proc = proc
+        self.fd = fd
+        self.pos = 0
+
+    @property
+    def returncode(self) -> int | None:
+        return self.proc.returncode
+
+    def read(self, n: int) -> bytes:
+        """`n` bytes, waiting for the worker to write them; fewer once it has exited."""
+        parts = []
+        while n > 0:
+            got = os.pread(self.fd, n, self.pos)
+            if got:
+                self.pos += len(got)
+                n -= len(got)
+                parts.append(got)
+            elif self.proc.poll() is None:
+                time.sleep(0.002)
+            else:  # exited: what it wrote before is in the file
+                got = os.pread(self.fd, n, self.pos)
+                if not got:
+                    break
+                self.pos += len(got)
+                n -= len(got)
+                parts.append(got)
+        return b"".join(parts)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def spawn_worker(module: str, ctx: Context, job: dict) -> Worker | None:
     """Start `review_feed.feed.<module>.worker()` in a fresh interpreter and hand it `job`.
 
     The file's shared fields are added to `job`. None when no process can be started:
@@ -154,28 +206,38 @@ def spawn_worker(module: str, ctx: Context, job: dict):
         "website_id": ctx.website_id,
         "limit": ctx.limit,
         "store_order_ref": ctx.store_order_ref,
+        "lines": ctx.lines,
     }
     code = (
         "import sys; sys.path.insert(0, sys.argv[1]); "
         f"from review_feed.feed.{module} import worker; worker()"
     )
     try:
+        fd, name = tempfile.mkstemp(prefix="review-feed-worker-")
+    except OSError as exc:
+        logger.debug("[review-feed] %s: no worker file (%s); read alone", ctx.file, exc)
+        return None
+    os.unlink(name)
+    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_APPEND)
+    try:
         proc = subprocess.Popen(
             [sys.executable, "-c", code, root],
             stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
+            stdout=fd,
             stderr=subprocess.DEVNULL,
         )
     except OSError as exc:
+        os.close(fd)
         logger.debug("[review-feed] %s: no worker process (%s); read alone", ctx.file, exc)
         return None
+    worker = Worker(proc, fd)
     try:
         proc.stdin.write(json.dumps(job).encode("utf-8"))
         proc.stdin.close()
     except OSError:
-        _stop(proc)
+        _stop(worker)
         return None
-    return proc
+    return worker
 
 
 def _start_worker(
@@ -185,15 +247,11 @@ def _start_worker(
     return spawn_worker("csvsplit", ctx, job)
 
 
-def _stop(proc) -> None:
-    if proc.poll() is None:
-        proc.kill()
-    proc.wait()
-    if proc.stdout is not None:
-        proc.stdout.close()
+def _stop(worker: Worker) -> None:
+    worker.stop()
 
 
-def _frames(stream: BinaryIO) -> Iterator[tuple[int, int, list]]:
+def _frames(stream: Worker) -> Iterator[tuple[int, int, list]]:
     """(status, lines read, items) frames until the end; an error frame on a broken stream."""
     while True:
         head = stream.read(4)
@@ -225,8 +283,16 @@ def _rebase(where, base) -> str:
     return where  # pragma: no cover - the CSV reader only says "line N"
 
 
+_LINE_CODES = frozenset(a.value for a in Action)
+
+
 def _rebuild(items: list, base: int, ctx: Context) -> list:
-    """The worker's tuples as the Rows, RowProblems and averages a single read makes."""
+    """The worker's tuples as the Rows (or LineRows), RowProblems and averages a single
+    read makes."""
+    if ctx.lines:  # LineRows come as they are; only problems and averages are rebuilt
+        if all(t[0] in _LINE_CODES for t in items):
+            return items
+        return [t if t[0] in _LINE_CODES else _extra(t, base, ctx.file) for t in items]
     kind = ctx.kind
     website_id = ctx.website_id
     file = ctx.file
@@ -261,13 +327,18 @@ def _rebuild(items: list, base: int, ctx: Context) -> list:
             row = row_twin(actions[act], kind, website_id, ident, None, _rebase(w, base))
             row.__class__ = row_cls
             append(row)
-        elif n == 4:
-            _, w, field, message = t
-            append(RowProblem(file, _rebase(w, base), field, message))
         else:
-            _, ref, average, count, w = t
-            append(VendorAverage(ref, average, count, _rebase(w, base)))
+            append(_extra(t, base, file))
     return out
+
+
+def _extra(t: tuple, base, file: str) -> RowProblem | VendorAverage:
+    """A worker's problem ("!", ...) or vendor average ("~", ...) tuple, rebuilt."""
+    if t[0] == "!":
+        _, w, field, message = t
+        return RowProblem(file, _rebase(w, base), field, message)
+    _, ref, average, count, w = t
+    return VendorAverage(ref, average, count, _rebase(w, base))
 
 
 def read_split(
@@ -289,7 +360,7 @@ def read_split(
         logger.debug("[review-feed] %s: no idle core; read in one process", ctx.file)
         return state
     try:
-        plan = _plan(path, size)
+        plan = _plan(path, size, _HEAD_SHARE_LINES if ctx.lines else _HEAD_SHARE)
     except OSError:
         return state
     if plan is None:
@@ -304,7 +375,7 @@ def read_split(
         state.complete = True  # the head ends with a line break
         try:
             with _open_text(path, 0, cut) as head:
-                yield from read_batches(csv.reader(head, _TSV), state)
+                yield from read_batches(Cells(head, ctx.limit), state)
         except FeedFileError as exc:
             # maybe only the cut (inside a quoted cell): a single read decides
             logger.debug("[review-feed] %s: split read stopped (%s); read alone", ctx.file, exc)
@@ -314,13 +385,16 @@ def read_split(
             return _again(state, complete)
         base = state.prev
         # the tail: the worker's rows, in order
-        for status, lines, items in _frames(proc.stdout):
+        for status, lines, items in _frames(proc):
             if status == _ERROR:
                 break
             if items:
                 out = _rebuild(items, base, ctx)
                 state.handed = base + lines
-                yield from out
+                if ctx.lines:
+                    yield out
+                else:
+                    yield from out
             if status == _END:
                 return None
         # the worker failed (an error in the tail, or it died): read the tail alone,
@@ -330,7 +404,7 @@ def read_split(
         state.off = state.prev = base
         state.skip_to = state.handed
         with _open_text(path, cut, None) as tail:
-            yield from read_batches(csv.reader(tail, _TSV), state)
+            yield from read_batches(Cells(tail, ctx.limit), state)
         return None
     finally:
         _stop(proc)
@@ -358,30 +432,19 @@ def _same_header(state: _State, ctx: Context, table: dict, cells: list[str]) -> 
 
 
 class FrameSender:
-    """A worker's output: marshalled frames on stdout, written by a thread so parsing
-    goes on while the parent is still busy with the head."""
+    """A worker's output: marshalled frames, each after its length, on stdout (a file)."""
 
     def __init__(self) -> None:
         self._out = sys.stdout.buffer
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._send, daemon=True)
-        self._thread.start()
-
-    def _send(self) -> None:
-        try:
-            while (chunk := self._queue.get()) is not None:
-                self._out.write(chunk)
-            self._out.flush()
-        except OSError:
-            pass  # the parent stopped reading: it reads on alone
 
     def put(self, status: int, lines: int, items: list) -> None:
         body = marshal.dumps((status, lines, items))
-        self._queue.put(_FRAME.pack(len(body)) + body)
+        self._out.write(_FRAME.pack(len(body)))
+        self._out.write(body)
 
     def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join()
+        with contextlib.suppress(OSError):  # the parent then reads the tail alone
+            self._out.flush()
 
 
 def worker_job() -> tuple[dict, Context, dict, Path]:
@@ -394,6 +457,7 @@ def worker_job() -> tuple[dict, Context, dict, Path]:
         job["limit"],
         job["store_order_ref"],
         compact=True,
+        lines=job["lines"],
     )
     table = {k: tuple(v) for k, v in job["table"].items()}
     return job, ctx, table, Path(job["path"])
@@ -410,7 +474,7 @@ def worker() -> None:
         state._start(list(job["cells"]))
         csv.field_size_limit(ctx.limit)  # this process reads nothing else
         with _open_text(path, job["cut"], None) as tail:
-            reader = csv.reader(tail, _TSV)
+            reader = Cells(tail, ctx.limit)
             while True:
                 batch: list = []
                 done = state.batch(reader, batch)

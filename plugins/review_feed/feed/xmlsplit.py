@@ -220,7 +220,7 @@ def read_split(path: Path, ctx: Context, table: dict) -> Iterator[Row | RowProbl
         finally:
             head.close()
         base = (handed, _head_lines(path, cut))
-        for status, _, items in _frames(proc.stdout):
+        for status, _, items in _frames(proc):
             if status == _ERROR:
                 return handed  # an error in the tail, or the worker died
             if items:

@@ -75,6 +75,7 @@ class Index:
         self.where: dict[str, str] = {}  # month mode: id -> day, once the months are loaded
         self.dirty: set[str] = set()
         self.split = False
+        self._plan: tuple[dict[str, bytes], dict[str, str], dict[str, int]] | None = None
         index_dir = folder / INDEX_DIR
         manifest = index_dir / MANIFEST
         if manifest.is_file():
@@ -219,6 +220,38 @@ class Index:
         self.changed = True
 
     # --- writing
+    def render(self) -> None:
+        """Render the month files a split index will write (CPU only: a commit does it while
+        the review files are still being written); `write` renders what this did not."""
+        if not self.changed or self._plan is not None or len(self) <= self.layout.index_max:
+            return
+        if self.split:  # month mode: the months changed
+            months = self._months()
+            todo = {m: months[m] for m in self.dirty}
+            files = dict(self.files)
+            counts = {m: sum(map(len, x.values())) for m, x in months.items()}
+        else:  # from a dict: every month
+            by_day: dict[str, list[str]] = {}
+            for i, day in self._single().items():
+                got = by_day.get(day)
+                if got is None:
+                    got = by_day[day] = []
+                got.append(i)
+            todo = {}
+            for day, ids in by_day.items():
+                todo.setdefault(_month(day), {})[day] = ids
+            files, counts = {}, {m: sum(map(len, x.values())) for m, x in todo.items()}
+        new: dict[str, bytes] = {}
+        for m, days in todo.items():
+            if not any(days.values()):
+                files.pop(m, None)
+                continue
+            data = render_month(days)
+            files[m] = _file_name(m, data)
+            new[files[m]] = data
+        counts = {m: c for m, c in counts.items() if c}
+        self._plan = (new, files, counts)
+
     def write(self, stop: Path, synced: set[Path]) -> int:
         """Write the index if it changed; returns the files touched."""
         if not self.changed:
@@ -226,32 +259,11 @@ class Index:
         folder = self.dir / INDEX_DIR
         touched = 0
         if len(self) > self.layout.index_max:
-            if self.split:  # month mode: the months changed
-                months = self._months()
-                todo = {m: months[m] for m in self.dirty}
-                files = dict(self.files)
-                counts = {m: sum(map(len, x.values())) for m, x in months.items()}
-            else:  # from a dict: every month
-                by_day: dict[str, list[str]] = {}
-                for i, day in self._single().items():
-                    got = by_day.get(day)
-                    if got is None:
-                        got = by_day[day] = []
-                    got.append(i)
-                todo = {}
-                for day, ids in by_day.items():
-                    todo.setdefault(_month(day), {})[day] = ids
-                files, counts = {}, {m: sum(map(len, x.values())) for m, x in todo.items()}
-            new: dict[Path, bytes] = {}
-            for m, days in todo.items():
-                if not any(days.values()):
-                    files.pop(m, None)
-                    continue
-                data = render_month(days)
-                files[m] = _file_name(m, data)
-                new[folder / files[m]] = data
-            counts = {m: c for m, c in counts.items() if c}
-            touched += write_many(new, synced)
+            self.render()
+            assert self._plan is not None
+            new, files, counts = self._plan
+            self._plan = None
+            touched += write_many({folder / name: data for name, data in new.items()}, synced)
             fsync_dirs(synced)  # the month files are durable before the manifest names them
             manifest = render_list(
                 {"count": counts[m], "file": files[m], "month": m} for m in sorted(files)

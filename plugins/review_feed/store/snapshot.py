@@ -15,6 +15,7 @@ import logging
 import os
 import re
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import Any
 import orjson
 
 from ..errors import SnapshotLocked, StoreError
-from ..model import KINDS, Action, Review, Row
+from ..model import KINDS, Action, LineRow, Review, Row, encode_line, stored_record
 from . import jsonfile
 from .index import Index
 from .jsonfile import TEMP_SUFFIX, fsync_dirs, load, no_cyclic_gc, replace_if_changed, write_many
@@ -47,29 +48,21 @@ _WRITE_AT_ONCE = 64 * 1024 * 1024  # rendered review bytes held before they are 
 
 
 def line_record(review: Review, keep_order_ref: bool = False) -> dict[str, Any]:
-    """The per-line record: the export record without kind/website_id (the path says them),
-    nulls and an empty reply list left out (shorter lines, easier diffs; restored on read)."""
+    """The per-line record of a review (see `model.stored_record`)."""
     r = review
-    rec: dict[str, Any] = {
-        "author": r.author,
-        "date": r.date,
-        "id": r.id,
-        "rating": r.rating,
-        "text": r.text,
-    }
-    if r.review_id is not None:
-        rec["review_id"] = r.review_id
-    if r.product_ref is not None:
-        rec["product_ref"] = r.product_ref
-    if r.product_name is not None:
-        rec["product_name"] = r.product_name
-    if r.order_date is not None:
-        rec["order_date"] = r.order_date
-    if r.replies:
-        rec["replies"] = [{"date": x.date, "origin": x.origin, "text": x.text} for x in r.replies]
-    if keep_order_ref and r.order_ref is not None:
-        rec["order_ref"] = r.order_ref
-    return rec
+    return stored_record(
+        r.id,
+        r.review_id,
+        r.product_ref,
+        r.product_name,
+        r.rating,
+        r.text,
+        r.author,
+        r.date,
+        r.order_date,
+        r.replies,
+        r.order_ref if keep_order_ref else None,
+    )
 
 
 def _review(kind: str, website_id: str, rec: dict[str, Any]) -> Review:
@@ -291,8 +284,6 @@ class _Collection:
         fresh = self.fresh
         original = _Forget() if fresh else self.original
         where = {} if fresh else self.where
-        dumps = orjson.dumps
-        sort = orjson.OPT_SORT_KEYS
         interned: dict[str, str] = {}  # one string per day, not one per review
         plain = index.mapping()
         if plain is not None:  # one index.json: plain dict operations, no method calls
@@ -320,7 +311,7 @@ class _Collection:
             rec = line_record(review, keep_order_ref)
             if fresh:  # nothing to compare it with: keep its line (bytes), not the dict
                 # (copied: orjson's own bytes object keeps a 4 KB buffer)
-                rec = bytes(memoryview(dumps(rec, option=sort)))
+                rec = bytes(memoryview(encode_line(rec)))
             date = review.date
             if (
                 date[4:5] == "-"
@@ -343,6 +334,46 @@ class _Collection:
             recs[rid] = rec
             dirty.add(new_d)
             where[rid] = new_d
+
+    def apply_lines(self, rows: Iterable[LineRow]) -> None:
+        """`apply` for rows already encoded (`model.LineRow`), into a collection that was
+        empty and untouched (a full load): the fold without Row, Review or record objects."""
+        if self.fresh is None:
+            self.fresh = len(self.index) == 0 and not self.months_on_disk()
+        if not self.fresh:
+            raise StoreError("internal: encoded rows go only into an empty collection")
+        with no_cyclic_gc():
+            self._apply_lines(rows)
+
+    def _apply_lines(self, rows: Iterable[LineRow]) -> None:
+        index = self.index.mapping()
+        assert index is not None  # an empty index is held as one dict
+        self.index.changed = True
+        index_get = index.get
+        days = self.days
+        dirty = self.dirty
+        # the day of a date depends on its first 10 characters only (see `day_of`):
+        # one lookup per row, and one string per day, not one per review
+        day_by_head: dict[str, str] = {}
+        for _action, rid, date, line in rows:
+            old_d = index_get(rid)
+            if line is None:  # DELETE
+                if old_d is not None:
+                    del index[rid]
+                    del days[old_d][rid]
+                continue
+            new_d = day_by_head.get(date[:10])
+            if new_d is None:
+                new_d = day_by_head[date[:10]] = day_of(date)
+            if old_d != new_d:
+                if old_d is not None:
+                    del days[old_d][rid]
+                index[rid] = new_d
+            recs = days.get(new_d)
+            if recs is None:
+                recs = days[new_d] = {}
+                dirty.add(new_d)
+            recs[rid] = line
 
     def clear(self) -> None:
         """Empty the collection (full resync); what it held is remembered for the changes."""
@@ -565,6 +596,10 @@ class Snapshot:
         for key, group in groupby(rows, key=lambda r: (r.kind, r.website_id)):
             self.collection(*key).apply(group, self.keep_order_ref)
 
+    def apply_lines(self, kind: str, website_id: str, rows: Iterable[LineRow]) -> None:
+        """Fold encoded rows of one collection that `empty_and_untouched` said is empty."""
+        self.collection(kind, website_id).apply_lines(rows)
+
     def upsert(self, review: Review) -> None:
         row = Row(Action.NEW, review.kind, review.website_id, review.id, review, "")
         self.collection(review.kind, review.website_id).apply([row], self.keep_order_ref)
@@ -606,14 +641,24 @@ class Snapshot:
         touched = 0
         pending: dict[Path, bytes] = {}
         size = 0
-        for c in cols:
-            for writes, r in c.plan_months():
-                pending.update(writes)
-                removes += r
-                size += sum(map(len, writes.values()))
-                if size > _WRITE_AT_ONCE:  # a full load: write as it goes, memory stays flat
-                    touched += write_many(pending, synced)
-                    pending, size = {}, 0
+        # A full load writes as it renders: a batch is written (and fsynced) by a thread
+        # while the next one is rendered; one batch in flight keeps memory flat.
+        with ThreadPoolExecutor(max_workers=1) as writer:
+            inflight: Future[int] | None = None
+            for c in cols:
+                for writes, r in c.plan_months():
+                    pending.update(writes)
+                    removes += r
+                    size += sum(map(len, writes.values()))
+                    if size > _WRITE_AT_ONCE:
+                        if inflight is not None:
+                            touched += inflight.result()
+                        inflight = writer.submit(write_many, pending, synced)
+                        pending, size = {}, 0
+            if inflight is not None:
+                for c in cols:  # while the last batch is written
+                    c.index.render()
+                touched += inflight.result()
         touched += write_many(pending, synced)  # a night: its few files in one batch
         fsync_dirs(synced)  # new review files are durable before any old one goes
         for p in removes:
