@@ -570,6 +570,7 @@ def _apply_one(
             "first version (reviews only the first version held stay; a full resync removes them)"
         )
     if not streamed:
+        snap.locate(parsed.rows)
         snap.apply(_drain(parsed.rows))
     snap.record(_entry(feed, fetched.size, fetched.sha256, parsed.counts, full=False))
     report.applied.append(

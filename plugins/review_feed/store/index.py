@@ -21,6 +21,7 @@ twice (unlisted files are removed by the next write).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from pathlib import Path
 
 import orjson
@@ -72,7 +73,10 @@ class Index:
         self.files: dict[str, str] = {}
         self.counts: dict[str, int] = {}
         self.months: dict[str, dict[str, list[str]]] | None = None  # month -> day -> ids
-        self.where: dict[str, str] = {}  # month mode: id -> day, once the months are loaded
+        # month mode: id -> day of the ids located so far (`known`; every id when `complete`)
+        self.where: dict[str, str] = {}
+        self.known: set[str] = set()
+        self.complete = False
         self.dirty: set[str] = set()
         self.split = False
         self._plan: tuple[dict[str, bytes], dict[str, str], dict[str, int]] | None = None
@@ -119,7 +123,7 @@ class Index:
                     for d, ids in days.items():
                         out.update(dict.fromkeys(ids, d))
                 self._all = out
-                self.months, self.where = None, {}
+                self._forget_months()
                 self.split = False  # written anew from the dict
             else:
                 path = self.dir / INDEX_FILE
@@ -132,7 +136,7 @@ class Index:
         return self._all
 
     def _months(self) -> dict[str, dict[str, list[str]]]:
-        """Every month file, and id -> day over all of them (a new id is found at once)."""
+        """Every month file (day -> ids), read once."""
         if self.months is None:
             with no_cyclic_gc():
                 self._load_months()
@@ -141,7 +145,6 @@ class Index:
 
     def _load_months(self) -> None:
         out = {}
-        where = self.where = {}
         for month, name in self.files.items():
             path = self.dir / INDEX_DIR / name
             data = load(path)
@@ -150,15 +153,43 @@ class Index:
                     f"snapshot index {path} is not a JSON object of id lists; restore it from git"
                 )
             out[month] = data
-            for d, ids in data.items():
-                where.update(dict.fromkeys(ids, d))
         self.months = out
+
+    def locate(self, ids: Iterable[str]) -> None:
+        """Find the days of these ids in one pass over the month files: a set intersection
+        per day (C speed), not an id -> day entry for each of a million indexed ids. A night
+        locates its file's ids before applying it; other ids are looked up the slow way."""
+        if not self.split:
+            return
+        wanted = {i for i in ids if i not in self.known}
+        if not wanted or self.complete:
+            return
+        where = self.where
+        for days in self._months().values():
+            for d, listed in days.items():
+                for i in wanted.intersection(listed):
+                    where[i] = d
+        self.known |= wanted
+
+    def _forget_months(self) -> None:
+        self.months, self.where, self.known, self.complete = None, {}, set(), False
 
     def _where(self, review_id: str) -> tuple[str | None, str | None]:
         """(month, day) of the id, or (None, None)."""
-        self._months()
         day = self.where.get(review_id)
+        if day is None and not self.complete and review_id not in self.known:
+            self._locate_all()
+            day = self.where.get(review_id)
         return (None, None) if day is None else (_month(day), day)
+
+    def _locate_all(self) -> None:
+        """id -> day for every indexed id (an id nobody located beforehand)."""
+        with no_cyclic_gc():
+            where = self.where
+            for days in self._months().values():
+                for d, ids in days.items():
+                    where.update(dict.fromkeys(ids, d))
+        self.complete = True
 
     def get(self, review_id: str) -> str | None:
         if not self.split:
@@ -175,7 +206,7 @@ class Index:
             return len(self._single())
         if self.months is None:
             return sum(self.counts.values())
-        return len(self.where)
+        return sum(len(ids) for days in self.months.values() for ids in days.values())
 
     def all(self) -> dict[str, str]:
         """Every entry (reads every month file)."""
@@ -202,6 +233,7 @@ class Index:
         new_month = _month(day)
         self.months.setdefault(new_month, {}).setdefault(day, []).append(review_id)
         self.where[review_id] = day
+        self.known.add(review_id)
         self.dirty.add(new_month)
 
     def pop(self, review_id: str) -> str | None:
@@ -282,7 +314,7 @@ class Index:
             self._all = None
             self.split = True
             self.files, self.counts = files, counts
-            self.months, self.where = None, {}
+            self._forget_months()
             self.dirty = set()
             self.changed = False
             return touched

@@ -596,6 +596,15 @@ class Snapshot:
         for key, group in groupby(rows, key=lambda r: (r.kind, r.website_id)):
             self.collection(*key).apply(group, self.keep_order_ref)
 
+    def locate(self, rows: Iterable[Row]) -> None:
+        """Look up where the reviews these rows touch are filed, all in one pass over each
+        collection's index (before `apply`: a night's 5,000 ids, a million indexed)."""
+        ids: dict[Collection, list[str]] = {}
+        for r in rows:
+            ids.setdefault((r.kind, r.website_id), []).append(r.id)
+        for key, found in ids.items():
+            self.collection(*key).index.locate(found)
+
     def apply_lines(self, kind: str, website_id: str, rows: Iterable[LineRow]) -> None:
         """Fold encoded rows of one collection that `empty_and_untouched` said is empty."""
         self.collection(kind, website_id).apply_lines(rows)
