@@ -52,6 +52,9 @@ def measure(name: str, cmd: list[str], logs: Path, *, cwd: Path | None = None, e
     waited-for children). The last stdout line is parsed as JSON when it is JSON."""
     logs.mkdir(parents=True, exist_ok=True)
     out_p, err_p = logs / f"{name}.out", logs / f"{name}.err"
+    # Every case starts with no dirty page of an earlier one: the baseline writes 650 MB
+    # without fsync, and the kernel flushing them would slow the next case's own fsyncs.
+    os.sync()
     load = os.getloadavg()[0]
     with out_p.open("wb") as out, err_p.open("wb") as err:
         t0 = time.perf_counter()

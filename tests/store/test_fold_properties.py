@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from review_feed.model import Action
 from review_feed.store import Layout, Snapshot, read_reviews
-from storetools import delete, review, tree, upsert
+from storetools import as_line, delete, review, tree, upsert
 
 IDS = [f"PR{i}" for i in range(12)]
 DATES = [
@@ -69,10 +69,22 @@ def _model(actions):
     return [state[k] for k in sorted(state)]
 
 
-def _run(root: Path, layout: Layout, runs) -> None:
-    for chunk in runs:
+def _run(root: Path, layout: Layout, runs, how: str = "rows") -> None:
+    """Apply each run in its own commit. `how`: "rows" (apply), "located" (locate the
+    run's ids first, as a sync does) or "lines" (the first run, into the empty snapshot,
+    as encoded LineRows: the full-load path)."""
+    for n, chunk in enumerate(runs):
+        rows = list(_rows(chunk))
         with Snapshot(root, layout) as snap:
-            snap.apply(list(_rows(chunk)))
+            if how == "lines" and n == 0:
+                for kind in ("product", "site"):
+                    mine = [as_line(r) for r in rows if r.kind == kind]
+                    assert snap.empty_and_untouched(kind, "acme")
+                    snap.apply_lines(kind, "acme", mine)
+            else:
+                if how == "located":
+                    snap.locate(rows)
+                snap.apply(rows)
             snap.commit()
 
 
@@ -87,6 +99,12 @@ def test_runs_equal_model_and_all_at_once(actions, cuts, layout):
         _run(many, layout, runs)
         assert list(read_reviews(many)) == _model(actions)
         assert tree(one) == tree(many)
+        # the sync's two fast paths give the very same bytes: a first file folded as
+        # LineRows, and nights whose ids are located in one pass over a split index
+        for how in ("lines", "located"):
+            other = Path(tmp, how)
+            _run(other, layout, runs, how)
+            assert tree(other) == tree(many), how
 
 
 @settings(max_examples=40, deadline=None)

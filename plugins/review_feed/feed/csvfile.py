@@ -56,9 +56,9 @@ class Cells:
 
     A line holding no quote is one record whose cells are its tab-separated parts: it
     is split here (a fifth of the csv module's cost). A line with a quote (a quoted cell
-    may hold tabs and line breaks), a NUL byte or over `limit` characters goes to the
-    csv module itself, which reads on as far as that record goes and raises on anything
-    broken, exactly as it would alone.
+    may hold tabs and line breaks) or over `limit` characters goes to the csv module
+    itself, which reads on as far as that record goes and raises on anything broken,
+    exactly as it would alone. (A NUL is a character like any other since Python 3.11.)
     """
 
     def __init__(self, fh, limit: int) -> None:
@@ -88,7 +88,7 @@ class Cells:
         reader = self._csv
         n = 0
         for line in self._lines:
-            if '"' in line or "\0" in line or len(line) > limit:
+            if '"' in line or len(line) > limit:
                 self._back = line
                 self.line_num = n
                 yield next(reader)

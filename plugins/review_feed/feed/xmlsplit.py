@@ -45,6 +45,7 @@ from .xmlfile import records
 logger = logging.getLogger("review_feed.feed")
 
 _HEAD_SHARE = 0.52  # this process also rebuilds the worker's rows
+_HEAD_SHARE_LINES = 0.47  # ... or, with LineRows, folds every row (as csvsplit)
 _SCAN = 1 << 22
 _PROLOG = 1 << 16
 _BATCH = 2048
@@ -97,14 +98,14 @@ def _root_tag(buf: bytes) -> tuple[int, bytes] | None:
     return None
 
 
-def _plan(path: Path, size: int) -> tuple[int, bytes, int] | None:
+def _plan(path: Path, size: int, share: float = _HEAD_SHARE) -> tuple[int, bytes, int] | None:
     """(end of the root's start tag, root name, cut), or None."""
     with path.open("rb") as fh:
         root = _root_tag(fh.read(_PROLOG))
         if root is None or not root[1]:
             return None
         root_end, name = root
-        start = max(int(size * _HEAD_SHARE), root_end)
+        start = max(int(size * share), root_end)
         fh.seek(start)
         data = fh.read(_SCAN)
     i = data.find(b"\n<review")
@@ -197,7 +198,7 @@ def read_split(path: Path, ctx: Context, table: dict) -> Iterator[Row | RowProbl
         logger.debug("[review-feed] %s: no idle core; read in one process", ctx.file)
         return 0
     try:
-        plan = _plan(path, size)
+        plan = _plan(path, size, _HEAD_SHARE_LINES if ctx.lines else _HEAD_SHARE)
     except OSError:
         return 0
     if plan is None:
