@@ -289,3 +289,29 @@ def test_write_is_atomic_rename(tmp_path, monkeypatch):
     write_reviews(tmp_path, [review(1, rating=5)])
     assert os.stat(path).st_ino != ino  # replaced by rename, never rewritten in place
     assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_a_failed_write_is_one_store_error_and_records_nothing(tmp_path, monkeypatch):
+    from review_feed.store import jsonfile
+
+    write_reviews(tmp_path, [review(1)])
+    before = tree(tmp_path)
+    real_open = os.open
+
+    def full_disk(path, flags, *a):
+        if flags & os.O_CREAT:
+            raise OSError(28, "No space left on device", str(path))
+        return real_open(path, flags, *a)
+
+    monkeypatch.setattr(jsonfile.os, "open", full_disk)
+    with Snapshot(tmp_path) as snap:
+        snap.apply([upsert(review(2))])
+        snap.record(
+            LedgerEntry("f.csv", "product", "acme", "2026-11-20", 1, "0" * 64, FileCounts(), False)
+        )
+        with pytest.raises(StoreError) as err:
+            snap.commit()
+    msg = str(err.value)
+    assert "No space left on device" in msg and "\n" not in msg and "run sync again" in msg
+    monkeypatch.undo()
+    assert tree(tmp_path) == before  # the ledger and every file as they were

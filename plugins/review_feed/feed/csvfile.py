@@ -96,11 +96,13 @@ class Cells:
                 continue
             n += 1
             self.line_num = n
-            if line[-1:] == "\n":
-                line = line[:-2] if line[-2:] == "\r\n" else line[:-1]
-            elif line[-1:] == "\r":
-                line = line[:-1]
-            yield line.split("\t") if line else []
+            cells = line.split("\t")
+            last = cells[-1]  # the line break is cut off the last cell (short), not the line
+            if last[-1:] == "\n":
+                cells[-1] = last[:-2] if last[-2:] == "\r\n" else last[:-1]
+            elif last[-1:] == "\r":
+                cells[-1] = last[:-1]
+            yield cells if len(cells) > 1 or cells[0] else []
 
 
 def _ends_with_newline(path: Path) -> bool:

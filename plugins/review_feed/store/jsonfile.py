@@ -37,7 +37,10 @@ def render_records(records: list[Any]) -> bytes:
     """
     if not records:
         return b"[]\n"
-    if any(type(r) is bytes for r in records):
+    kinds = set(map(type, records))
+    if kinds == {bytes}:  # every line as read or as a full load made it: joined as they are
+        return b"[\n" + b",\n".join(records) + b"\n]\n"
+    if bytes in kinds:
         dumps = orjson.dumps
         lines = [r if type(r) is bytes else dumps(r, option=_SORT) for r in records]
         return b"[\n" + b",\n".join(lines) + b"\n]\n"

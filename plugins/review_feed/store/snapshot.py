@@ -349,25 +349,25 @@ class _Collection:
         index = self.index.mapping()
         assert index is not None  # an empty index is held as one dict
         self.index.changed = True
-        index_get = index.get
+        index_pop = index.pop
+        index_setdefault = index.setdefault
         days = self.days
         dirty = self.dirty
         # the day of a date depends on its first 10 characters only (see `day_of`):
         # one lookup per row, and one string per day, not one per review
         day_by_head: dict[str, str] = {}
         for _action, rid, date, line in rows:
-            old_d = index_get(rid)
             if line is None:  # DELETE
+                old_d = index_pop(rid, None)
                 if old_d is not None:
-                    del index[rid]
                     del days[old_d][rid]
                 continue
             new_d = day_by_head.get(date[:10])
             if new_d is None:
                 new_d = day_by_head[date[:10]] = day_of(date)
-            if old_d != new_d:
-                if old_d is not None:
-                    del days[old_d][rid]
+            old_d = index_setdefault(rid, new_d)  # one probe: new ids are the usual case
+            if old_d is not new_d and old_d != new_d:  # seen before, under another day
+                del days[old_d][rid]
                 index[rid] = new_d
             recs = days.get(new_d)
             if recs is None:
@@ -639,11 +639,24 @@ class Snapshot:
 
     # --- writing
     def commit(self) -> int:
-        """Write what changed: review files, then indexes, then the ledger; count files touched."""
+        """Write what changed: review files, then indexes, then the ledger; count files touched.
+
+        A write that fails (a full disk) is one StoreError: the ledger is written last,
+        so nothing is recorded as applied and the next sync applies the files again."""
         if self.read_only:
             raise StoreError("internal: commit on a read-only snapshot")
         if self._fd is None:
             raise StoreError("internal: commit without the snapshot lock")
+        try:
+            return self._commit()
+        except OSError as exc:
+            where = f" ({exc.filename})" if exc.filename else ""
+            raise StoreError(
+                f"cannot write the snapshot {self.root}: {exc.strerror or exc}{where}; "
+                "nothing was recorded as applied, run sync again once it is fixed"
+            ) from None
+
+    def _commit(self) -> int:
         cols = [self._collections[k] for k in sorted(self._collections)]
         synced: set[Path] = set()
         removes: list[Path] = []
