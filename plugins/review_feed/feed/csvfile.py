@@ -346,6 +346,8 @@ class _State:
                     self._check_sizes(cells, where)
                     if self._start(cells):
                         out.append(self._legacy(cells, where))
+                    elif self.layout == "header":
+                        return False  # the header: the rows take the fast path from here
                 n += 1
                 if n == _BATCH:
                     return False

@@ -14,7 +14,6 @@ from .build import Context
 from .csvfile import read_csv
 from .fields import name_table
 from .options import FeedOptions
-from .xmlfile import read_xml
 
 if TYPE_CHECKING:
     from ..sources.names import FeedName
@@ -80,7 +79,12 @@ def _open(path: Path, name: FeedName, options: FeedOptions | None, lines: bool) 
     ext = _ext(path, name)
     if ext not in ("csv", "xml"):
         raise FeedFileError(f"{name.name}: unknown format {ext!r}; expected csv or xml")
-    reader = read_xml if ext == "xml" else read_csv
+    if ext == "xml":
+        from .xmlfile import read_xml  # lxml loaded only for XML files
+
+        reader = read_xml
+    else:
+        reader = read_csv
     # the reader's own generator, not wrapped in another: one less hop per row
     return reader(path, ctx, table)
 
