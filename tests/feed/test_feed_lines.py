@@ -22,7 +22,7 @@ from review_feed.feed import FeedOptions, csvsplit, read_feed, read_lines
 from review_feed.feed.csvfile import _TSV, Cells
 from review_feed.model import Row, encode_line
 from review_feed.store import line_record
-from test_feed_split import csv_text, rows
+from test_feed_split import csv_text, legacy, rows
 from test_feed_xml_split import doc
 
 
@@ -82,14 +82,6 @@ def test_site_lines_with_order_refs_kept(tmp_path):
 
 
 def test_legacy_lines_with_averages(tmp_path):
-    def legacy(i: int) -> tuple[str, ...]:
-        if i % 50 == 0:
-            return ("AVG", "", f"SKU-{i}", "4.5", "12")
-        return (
-            "NEW", "x", f"PR{i}", "y", f"SKU-{i % 9}", "2026-11-19 18:04:11", f"text {i}",
-            "4", "Eva", "Garnier", "z", "1", "2026-11-20 10:00:00", "2", "Merci",
-        )  # fmt: skip
-
     path, name = write(tmp_path, tsv(*(legacy(i) for i in range(3000))))
     (split, want1), (single, want2) = lines_and_rows(path, name)
     assert split == want1 == single == want2 and len(single) == 3000

@@ -146,15 +146,17 @@ def test_oversize_cell_in_the_tail(tmp_path, spy):
     assert isinstance(single, str) and "MAX_FIELD_SIZE" in single and split == single
 
 
-def test_legacy_layout_split(tmp_path, spy):
-    def legacy(i: int) -> tuple[str, ...]:
-        if i % 50 == 0:
-            return ("AVG", "", f"SKU-{i}", "4.5", "12")
-        return (
-            "NEW", "x", f"PR{i}", "y", f"SKU-{i % 9}", "2026-11-19 18:04:11", f"text {i}",
-            "4", "Eva", "Garnier", "z", "1", "2026-11-20 10:00:00", "2", "Merci",
-        )  # fmt: skip
+def legacy(i: int) -> tuple[str, ...]:
+    """A headerless row (16 + 3 cells), every 50th an AVG row."""
+    if i % 50 == 0:
+        return ("AVG", "", f"SKU-{i}", "4.5", "12")
+    return (
+        "NEW", "x", f"PR{i}", "y", f"SKU-{i % 9}", "2026-11-19 18:04:11", f"text {i}",
+        "4", "Eva", "Garnier", "z", "1", "2026-11-20 10:00:00", "2", "Merci",
+    )  # fmt: skip
 
+
+def test_legacy_layout_split(tmp_path, spy):
     path, name = write(tmp_path, tsv(*(legacy(i) for i in range(3000))))
     split, single = both(path, name)
     assert split == single and len(single) == 3000 and spy["rebuilt"] > 1000

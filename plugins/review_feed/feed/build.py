@@ -412,55 +412,30 @@ def make_builder(ctx: Context) -> Callable[..., Row | RowProblem]:
             author = f"{first} {last[0].upper()}."
         else:
             author = display_name(first, last)
+        review_id = rid or None
+        product_ref = ref or None
+        product_name = (pname.strip() or None) if product else None
+        body = text.strip()
+        order_ref = (oref.strip() or None) if keep_order_ref else None
         if lines:
             line = encode_line(
                 stored_record(
-                    ident,
-                    rid or None,
-                    ref or None,
-                    (pname.strip() or None) if product else None,
-                    rating,
-                    text.strip(),
-                    author,
-                    date,
-                    order_date,
-                    replies,
-                    (oref.strip() or None) if keep_order_ref else None,
+                    ident, review_id, product_ref, product_name, rating, body, author, date,
+                    order_date, replies, order_ref,
                 )
-            )
+            )  # fmt: skip
             # orjson's bytes keep a 4 KB buffer: a line kept here (not sent) is copied
             return (codes[act], ident, date, join((line, b"")) if copy else line)
         if compact:
+            replies = tuple([(r.date, r.origin, r.text) for r in replies]) if replies else ()
             return (
-                codes[act],
-                ident,
-                rid or None,
-                ref or None,
-                (pname.strip() or None) if product else None,
-                rating,
-                text.strip(),
-                author,
-                date,
-                order_date,
-                tuple([(r.date, r.origin, r.text) for r in replies]) if replies else (),
-                (oref.strip() or None) if keep_order_ref else None,
-                where,
-            )
+                codes[act], ident, review_id, product_ref, product_name, rating, body, author,
+                date, order_date, replies, order_ref, where,
+            )  # fmt: skip
         review = review_twin(
-            kind,
-            website_id,
-            ident,
-            rid or None,
-            ref or None,
-            (pname.strip() or None) if product else None,
-            rating,
-            text.strip(),
-            author,
-            date,
-            order_date,
-            replies,
-            (oref.strip() or None) if keep_order_ref else None,
-        )
+            kind, website_id, ident, review_id, product_ref, product_name, rating, body, author,
+            date, order_date, replies, order_ref,
+        )  # fmt: skip
         review.__class__ = review_cls
         row = row_twin(act, kind, website_id, ident, review, where)
         row.__class__ = row_cls
