@@ -166,3 +166,61 @@ def test_cells_takes_the_fast_path_and_the_csv_module_in_turn():
     assert got == _read(lambda fh: csv.reader(fh, _TSV), text, 1 << 20)
     assert got[:4] == [(["a", "b"], 1), (["q\nq", "c"], 3), ([], 4), (["d\x00", "e"], 5)]
     assert got[4][0] == "error" and "expected after" in got[4][1]  # a stray quote
+
+
+DRIVER = """
+import sys, time
+from pathlib import Path
+from review_feed.feed import FeedOptions, csvsplit, read_lines
+from review_feed.sources.names import parse_name
+
+csvsplit.busy = lambda: False
+spawn = csvsplit.spawn_worker
+
+def spawn_and_say(*a):
+    w = spawn(*a)
+    print(w.proc.pid, flush=True)
+    return w
+
+csvsplit.spawn_worker = spawn_and_say
+path = Path(sys.argv[1])
+for batch in read_lines(path, parse_name(path.name), FeedOptions(parallel_from=1)):
+    time.sleep(0.05)  # a slow parent: the worker is still at work when it is killed
+"""
+
+
+def _gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            return any(line.split()[1:2] == ["Z"] for line in fh if line.startswith("State:"))
+    except FileNotFoundError:
+        return True
+
+
+def test_a_worker_stops_when_its_parent_is_killed(tmp_path):
+    """kill -9 of a sync mid-read: its worker (which writes to a file, not a pipe) notices
+    it was handed to another parent and exits instead of parsing on for nobody."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path, _ = write(tmp_path, csv_text([PRODUCT_HEADER, *rows(300_000)]))  # ~2 s of work
+    driver = subprocess.Popen(
+        [sys.executable, "-c", DRIVER, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        pid = int(driver.stdout.readline())
+        time.sleep(0.3)
+        assert not _gone(pid)  # at work
+        os.kill(driver.pid, signal.SIGKILL)
+        driver.wait()
+        deadline = time.monotonic() + 0.5  # a frame (2,048 rows) is about 20 ms of work
+        while not _gone(pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert _gone(pid)
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+            driver.wait()

@@ -432,15 +432,21 @@ def _same_header(state: _State, ctx: Context, table: dict, cells: list[str]) -> 
 
 
 class FrameSender:
-    """A worker's output: marshalled frames, each after its length, on stdout (a file)."""
+    """A worker's output: marshalled frames, each after its length, on stdout (a file).
+
+    Nothing tells a worker writing to a file that its parent is gone (a killed sync):
+    it checks after each frame, and stops when it was handed to another parent."""
 
     def __init__(self) -> None:
         self._out = sys.stdout.buffer
+        self._parent = os.getppid()
 
     def put(self, status: int, lines: int, items: list) -> None:
         body = marshal.dumps((status, lines, items))
         self._out.write(_FRAME.pack(len(body)))
         self._out.write(body)
+        if os.getppid() != self._parent:
+            raise SystemExit(1)  # no one reads on
 
     def close(self) -> None:
         with contextlib.suppress(OSError):  # the parent then reads the tail alone
