@@ -224,6 +224,25 @@ class Context:
         return self.replies(triplets, where, "moderation")
 
 
+# The raw values `build` takes, in its argument order (each reader fills them by name);
+# the last, the replies, is the CSV moderation cell or Replies already made.
+BUILD_FIELDS = (
+    "action",
+    "review_id",
+    "product_review_id",
+    "product_ref",
+    "product_name",
+    "review_date",
+    "order_date",
+    "rate",
+    "review",
+    "firstname",
+    "lastname",
+    "order_ref",
+    "moderation",
+)
+
+
 def make_builder(ctx: Context) -> Callable[..., Row | RowProblem]:
     """The per-row function of one file (a closure: its constants are local, it runs 10^6 times).
 

@@ -14,29 +14,13 @@ from pathlib import Path
 
 from ..errors import FeedFileError
 from ..model import Row, RowProblem, VendorAverage
-from .build import Context, gc_paused
+from .build import BUILD_FIELDS, Context, gc_paused
 from .fields import resolve
 from .values import ACTIONS
 from .values import shorten as _show
 
 _BATCH = 2048
 
-# The canonical fields the row builder takes, in its argument order.
-_BUILD_FIELDS = (
-    "action",
-    "review_id",
-    "product_review_id",
-    "product_ref",
-    "product_name",
-    "review_date",
-    "order_date",
-    "rate",
-    "review",
-    "firstname",
-    "lastname",
-    "order_ref",
-    "moderation",
-)
 
 _LEGACY_WORDS = frozenset((*ACTIONS, "AVG"))
 
@@ -249,7 +233,7 @@ class _State:
             names.get(i, cells[i].strip() or f"column {i + 1}") for i in range(len(cells))
         ]
         # an absent field reads the "" appended after the last cell
-        self.get = itemgetter(*(cols.get(f, self.ncols) for f in _BUILD_FIELDS))
+        self.get = itemgetter(*(cols.get(f, self.ncols) for f in BUILD_FIELDS))
         return False
 
     def _check_sizes(self, cells: list[str], where: str) -> None:

@@ -10,25 +10,12 @@ from lxml import etree
 
 from ..errors import FeedFileError
 from ..model import Row, RowProblem
-from .build import Context, gc_paused
+from .build import BUILD_FIELDS, Context, gc_paused
 
 _CHUNK = 1 << 16
 _WHERE_SUFFIX = re.compile(r",? line \d+, column \d+\.?$")
 
-_TEXT_FIELDS = (
-    "action",
-    "review_id",
-    "product_review_id",
-    "product_ref",
-    "product_name",
-    "review_date",
-    "order_date",
-    "rate",
-    "review",
-    "firstname",
-    "lastname",
-    "order_ref",
-)
+_TEXT_FIELDS = BUILD_FIELDS[:-1]  # the values of child elements; replies come apart
 
 
 def _local(tag: str) -> str:
