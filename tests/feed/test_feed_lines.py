@@ -131,7 +131,7 @@ def test_the_worker_writes_to_a_file_it_follows(tmp_path, monkeypatch):
 
 # --- Cells: the csv module's rows and line numbers ------------------------------------------
 
-ALPHABET = ["a", "é", "🙂", " ", "\t", "\n", "\r", "\r\n", '"', '""', "\x00", "x" * 40]
+ALPHABET = ["a", "é", "🙂", " ", "\t", "\n", "\r", "\r\n", '"', '""', '\t"', '"\n', "\x00", "x" * 9]
 
 
 def _read(make, text: str, limit: int):
