@@ -110,13 +110,12 @@ def stored_record(
     author: str,
     date: str,
     order_date: str | None,
-    replies: Any,
+    replies: tuple[Reply, ...],
     order_ref: str | None,
 ) -> dict[str, Any]:
     """The record as one line of the snapshot holds it: the export record without
     kind/website_id (the path says them), nulls and an empty reply list left out
-    (shorter lines, easier diffs; restored on read). `replies` holds Replies or
-    (date, origin, text) triplets."""
+    (shorter lines, easier diffs; restored on read)."""
     rec: dict[str, Any] = {"author": author, "date": date, "id": id, "rating": rating, "text": text}
     if review_id is not None:
         rec["review_id"] = review_id
@@ -127,12 +126,7 @@ def stored_record(
     if order_date is not None:
         rec["order_date"] = order_date
     if replies:
-        rec["replies"] = [
-            {"date": r[0], "origin": r[1], "text": r[2]}
-            if r.__class__ is tuple
-            else {"date": r.date, "origin": r.origin, "text": r.text}
-            for r in replies
-        ]
+        rec["replies"] = [{"date": r.date, "origin": r.origin, "text": r.text} for r in replies]
     if order_ref is not None:
         rec["order_ref"] = order_ref
     return rec

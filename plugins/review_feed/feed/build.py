@@ -358,6 +358,9 @@ def make_builder(ctx: Context) -> Callable[..., Row | RowProblem]:
                 return (codes[act], ident, where)
             return new_row(act, kind, website_id, ident, None, where)
 
+        # "YYYY-MM-DD HH:MM:SS" through the per-hour cache (`_hour_prefix`), written out
+        # here, for the order date and in replies_json rather than called: two calls a
+        # row cost more than the rest of this check; anything else goes to normalise_date
         date = None
         if len(rdate) == 19:
             tail = rdate[13:]

@@ -307,6 +307,8 @@ class _State:
         out.append(self.ctx.build(self.get(cells), where))
 
     def _any_batch(self, reader, out: list) -> bool:
+        """The rows before the layout is known (blank lines, then the header or the first
+        headerless row), then the whole of a headerless file."""
         prev = self.prev
         off = self.off
         n = 0
@@ -315,9 +317,7 @@ class _State:
                 start = prev + 1
                 prev = off + reader.line_num
                 where = f"line {start}"
-                if self.layout == "header":
-                    self._header_row(cells, start, prev, out)
-                elif not cells or (len(cells) == 1 and not cells[0].strip()):
+                if not cells or (len(cells) == 1 and not cells[0].strip()):
                     continue  # a blank line
                 elif self.layout == "legacy":
                     self._check_sizes(cells, where)
