@@ -36,10 +36,14 @@ class Source(Protocol):
     """List feed files, fetch one, optionally tidy up after it was applied.
 
     `description` is safe to print: it never holds a password or a key.
+    `refused` holds one line per file the last `list()` refused by its name or
+    type (feed-shaped but unusable, a symlink in a local folder): the sync
+    reports each as a file error and applies the others.
     A source is a context manager and always closes its connection.
     """
 
     description: str
+    refused: list[str]
 
     def list(self) -> list[RemoteFile]:
         """Feed files ready to be applied, in apply order (ignored names logged at debug)."""

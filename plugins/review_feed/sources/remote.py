@@ -31,13 +31,16 @@ from typing import TypeVar
 
 from ..errors import SourceError
 from .base import Fetched, RemoteFile
-from .names import FeedName, select
+from .names import FeedName, refusal, select
 from .url import RemoteURL
 
 logger = logging.getLogger("review_feed.sources.remote")
 
 T = TypeVar("T")
 _MAX_BACKOFF = 30.0
+# How many bytes past the listed size a download may run before it is cut off:
+# enough to tell "larger than listed" from "exactly as listed".
+SIZE_MARGIN = 1 << 16
 _RAW_DATE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{8}")
 
 
@@ -60,16 +63,27 @@ class Failure:
     transient: bool
 
 
-class Sink:
-    """Where downloaded bytes go: the temporary file, hashed as they arrive."""
+class TooLarge(Exception):
+    """The server sent more bytes than the listing said (and the margin allows)."""
 
-    def __init__(self, fh, path: Path) -> None:
+
+class Sink:
+    """Where downloaded bytes go: the temporary file, hashed as they arrive.
+
+    It takes at most `limit` bytes: a server that sends more than it listed is
+    cut off there, so a lying listing cannot fill the disk.
+    """
+
+    def __init__(self, fh, path: Path, limit: int) -> None:
         self.fh = fh
         self.path = path
+        self.limit = limit
         self.size = 0
         self._hash = hashlib.sha256()
 
     def write(self, data: bytes) -> None:
+        if self.size + len(data) > self.limit:
+            raise TooLarge
         try:
             self.fh.write(data)
         except OSError as exc:
@@ -194,6 +208,7 @@ class RemoteSource:
         self.backoff = backoff
         self.after_apply_mode = after_apply
         self.archive_dir = archive_dir
+        self.refused: list[str] = []
         self._connected = False
         self._unreachable: Failure | None = None  # connecting failed for good in this run
 
@@ -232,13 +247,18 @@ class RemoteSource:
                 logger.warning(
                     "[review-feed] %s lists a name that is a path, not a file name: %r (ignored)",
                     self.description,
-                    e.name,
+                    short(e.name, 120),
                 )
             elif e.is_file:
                 files[e.name] = e
         picked, ignored = select(sorted(files), self.website_ids)
+        self.refused = [why for name in ignored if (why := refusal(name, self.website_ids))]
         for name in ignored:
             logger.debug("[review-feed] ignored %r (not a feed name, or another website id)", name)
+        return self._ready(picked, files)
+
+    def _ready(self, picked: list[FeedName], files: dict[str, Entry]) -> list[RemoteFile]:
+        """The picked files old enough to be complete, in apply order."""
         now = time.time()
         waiting: set[tuple[str, str]] = set()
         ready: list[RemoteFile] = []
@@ -307,8 +327,16 @@ class RemoteSource:
             tmp = Path(tmp_name)
             try:
                 with os.fdopen(fd, "wb") as fh:
-                    sink = Sink(fh, tmp)
-                    self._download(feed.name, sink, remote.size)
+                    sink = Sink(fh, tmp, remote.size + SIZE_MARGIN)
+                    try:
+                        self._download(feed.name, sink, remote.size)
+                    except TooLarge:
+                        raise SourceError(
+                            f"{feed.name} on {self.description} is larger than its listing "
+                            f"({remote.size} bytes): the download was stopped after "
+                            f"{sink.size} bytes; it is still being written or the server lies, "
+                            "and it is fetched again next run"
+                        ) from None
                 if sink.size != remote.size:
                     raise SourceError(
                         f"incomplete download of {feed.name} from {self.description}: got "
