@@ -222,13 +222,13 @@ def run_sync(
     options = feed_options(settings)
     read_only = dry_run and not root.exists()
     with ExitStack() as stack:
+        if source is None and (settings.source or full is None):  # a bad URL: before any write
+            source = stack.enter_context(open_source(settings, base))
         snap = stack.enter_context(
             Snapshot(root, layout, keep_order_ref=settings.store_order_ref, read_only=read_only)
         )
         if full is not None:
             _full_resync(snap, Path(full), options, report)
-        if source is None and (settings.source or full is None):
-            source = stack.enter_context(open_source(settings, base))
         applied: list[RemoteFile] = []
         cache: ChecksumCache | None = None
         if source is not None:
