@@ -50,9 +50,7 @@ def make_night(work: Path, n: int) -> tuple[Path, Path, Path]:
         sha = hashlib.sha256(data).hexdigest()
         st = p.stat()
         checked[name] = [st.st_size, st.st_mtime, sha]
-        entries.append(
-            LedgerEntry(name, kind, "acme", date, len(data), sha, FileCounts(new=1))
-        )
+        entries.append(LedgerEntry(name, kind, "acme", date, len(data), sha, FileCounts(new=1)))
     with Snapshot(snap_dir) as snap:
         for e in entries:
             snap.record(e)

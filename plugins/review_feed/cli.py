@@ -177,9 +177,9 @@ def _status_source(settings: Settings, snap: Any) -> int:
                 f"  {step.remote.feed.name}: {step.decision.value}"
                 + (f" ({step.reason})" if shown else "")
             )
-        for line in source.refused:
-            _err(line)
-    return 1 if source.refused else 0
+        for exc in source.refused:
+            _err(str(exc))
+    return max((exc.exit_code for exc in source.refused), default=0)
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -271,7 +271,7 @@ def _apply_source(
 ) -> list[RemoteFile]:
     wanted = set(settings.website_ids)
     remotes = [r for r in source.list() if not wanted or r.feed.website_id in wanted]
-    report.errors += [FileError(line, FeedFileError.exit_code) for line in source.refused]
+    report.errors += [FileError(str(exc), exc.exit_code) for exc in source.refused]
     blocked: dict[tuple[str, str], str] = {}  # collection -> the failed file holding it back
     applied: list[RemoteFile] = []
     for step in plan_files(snap, remotes, cache):

@@ -401,6 +401,8 @@ class Ftpd:
     password: str
     tls: tuple[Path, Path] | None = None  # (cert, key)
     mlsd: bool = True
+    mlsd_sizes: dict[str, str] = field(default_factory=dict)  # name -> the size fact MLSD gives
+    size_replies: dict[str, str] = field(default_factory=dict)  # name -> the answer to SIZE
     port: int = 0
     proc: subprocess.Popen | None = None
 
@@ -420,6 +422,8 @@ class Ftpd:
             cmd += ["--cert", str(self.tls[0]), "--key", str(self.tls[1])]
         if not self.mlsd:
             cmd.append("--no-mlsd")
+        cmd += [f"--mlsd-size={k}={v}" for k, v in self.mlsd_sizes.items()]
+        cmd += [f"--size-reply={k}={v}" for k, v in self.size_replies.items()]
         env = dict(os.environ, FTPD_PASSWORD=self.password)
         self.proc = subprocess.Popen(
             cmd,

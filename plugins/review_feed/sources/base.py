@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from ..errors import ReviewFeedError
 from .names import FeedName
 
 logger = logging.getLogger("review_feed.sources")
@@ -36,14 +37,14 @@ class Source(Protocol):
     """List feed files, fetch one, optionally tidy up after it was applied.
 
     `description` is safe to print: it never holds a password or a key.
-    `refused` holds one line per file the last `list()` refused by its name or
-    type (feed-shaped but unusable, a symlink in a local folder): the sync
-    reports each as a file error and applies the others.
+    `refused` holds an error (one line) per file the last `list()` refused by its
+    name, type or size (feed-shaped but unusable, a symlink in a local folder, a
+    size the server cannot tell): the sync reports each and applies the others.
     A source is a context manager and always closes its connection.
     """
 
     description: str
-    refused: list[str]
+    refused: list[ReviewFeedError]
 
     def list(self) -> list[RemoteFile]:
         """Feed files ready to be applied, in apply order (ignored names logged at debug)."""

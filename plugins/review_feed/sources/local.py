@@ -9,7 +9,7 @@ import os
 import stat
 from pathlib import Path
 
-from ..errors import SourceError
+from ..errors import FeedFileError, ReviewFeedError, SourceError
 from .base import Fetched, RemoteFile
 from .names import refusal, select
 
@@ -56,7 +56,7 @@ class LocalSource:
         self.folder = Path(folder)
         self.website_ids = website_ids
         self.description = str(self.folder)
-        self.refused: list[str] = []
+        self.refused: list[ReviewFeedError] = []
 
     def list(self) -> list[RemoteFile]:
         try:
@@ -68,13 +68,17 @@ class LocalSource:
             ) from None
         files = sorted(name for name, kind in kinds.items() if kind == "a file")
         picked, ignored = select(files, self.website_ids)
-        self.refused = [why for name in ignored if (why := refusal(name, self.website_ids))]
+        self.refused = [
+            FeedFileError(why) for name in ignored if (why := refusal(name, self.website_ids))
+        ]
         for name in ignored:
             logger.debug("[review-feed] ignored %s (not a feed name, or another website id)", name)
         others, _ = select(sorted(n for n, k in kinds.items() if k != "a file"), self.website_ids)
         self.refused += [
-            f"refused {f.name} in {self.folder}: {kinds[f.name]}, not a regular file "
-            "(feed files must be plain files; it is not read)"
+            FeedFileError(
+                f"refused {f.name} in {self.folder}: {kinds[f.name]}, not a regular file "
+                "(feed files must be plain files; it is not read)"
+            )
             for f in others
         ]
         out = []

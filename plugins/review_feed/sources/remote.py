@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from ..errors import SourceError
+from ..errors import FeedFileError, ReviewFeedError, SourceError
 from .base import Fetched, RemoteFile
 from .names import FeedName, refusal, select
 from .url import RemoteURL
@@ -208,7 +208,7 @@ class RemoteSource:
         self.backoff = backoff
         self.after_apply_mode = after_apply
         self.archive_dir = archive_dir
-        self.refused: list[str] = []
+        self.refused: list[ReviewFeedError] = []
         self._connected = False
         self._unreachable: Failure | None = None  # connecting failed for good in this run
 
@@ -252,10 +252,26 @@ class RemoteSource:
             elif e.is_file:
                 files[e.name] = e
         picked, ignored = select(sorted(files), self.website_ids)
-        self.refused = [why for name in ignored if (why := refusal(name, self.website_ids))]
+        self.refused = [
+            FeedFileError(why) for name in ignored if (why := refusal(name, self.website_ids))
+        ]
         for name in ignored:
             logger.debug("[review-feed] ignored %r (not a feed name, or another website id)", name)
         return self._ready(picked, files)
+
+    def _size_and_mtime(self, feed: FeedName, e: Entry) -> tuple[int, float | None]:
+        """The listed size and time, asked for separately when the listing lacks them."""
+        size, mtime = e.size, e.mtime
+        if size is None or mtime is None:
+            s2, m2 = self._call(f"cannot read the size of {feed.name} on", self._stat, e.name)
+            size = size if size is not None else s2
+            mtime = mtime if mtime is not None else m2
+        if size is None:
+            raise SourceError(
+                f"cannot read the size of {feed.name} on {self.description}: the server "
+                "does not say; check that it supports MLSD or SIZE"
+            )
+        return size, mtime
 
     def _ready(self, picked: list[FeedName], files: dict[str, Entry]) -> list[RemoteFile]:
         """The picked files old enough to be complete, in apply order."""
@@ -263,17 +279,12 @@ class RemoteSource:
         waiting: set[tuple[str, str]] = set()
         ready: list[RemoteFile] = []
         for feed in picked:
-            e = files[feed.name]
-            size, mtime = e.size, e.mtime
-            if size is None or mtime is None:
-                s2, m2 = self._call(f"cannot read the size of {feed.name} on", self._stat, e.name)
-                size = size if size is not None else s2
-                mtime = mtime if mtime is not None else m2
-            if size is None:
-                raise SourceError(
-                    f"cannot read the size of {feed.name} on {self.description}: the server "
-                    "does not say; check that it supports MLSD or SIZE"
-                )
+            try:
+                size, mtime = self._size_and_mtime(feed, files[feed.name])
+            except SourceError as exc:  # this file is refused; later ones of its collection wait
+                self.refused.append(exc)
+                waiting.add(feed.collection)
+                continue
             if feed.collection in waiting:
                 logger.info(
                     "[review-feed] %s on %s: left for the next run (an earlier file of the "
