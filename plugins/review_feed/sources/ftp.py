@@ -18,8 +18,9 @@ import ssl
 import time
 
 from ..errors import ConfigError
+from .failures import Failure, short
 from .names import parse_name
-from .remote import Entry, Failure, RemoteSource, Sink, short, unsafe_name
+from .remote import Entry, RemoteSource, Sink, unsafe_name
 from .url import RemoteURL
 
 logger = logging.getLogger("review_feed.sources.ftp")
