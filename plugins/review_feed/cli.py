@@ -31,8 +31,10 @@ EXIT_CODES = """exit codes:
   0  done (rows may have been rejected: they are listed, never applied)
   1  rows rejected in --strict mode (that file was not applied)
   2  invalid setting, environment variable or flag
-  3  a feed file is broken as a whole (not applied, retried next run)
-  4  the source could not be listed or read (server down, login refused, host key)
+  3  a feed file is broken as a whole, or refused by its name or type (not applied,
+     retried next run; the other files are applied)
+  4  the source could not be listed or read (server down, login refused, host key),
+     or a file could not be downloaded or sized
   5  the snapshot cannot be used (damaged file, or a re-sent file that needs a full resync)
   6  another sync holds the snapshot's lock
 """

@@ -57,6 +57,10 @@ def test_a_bad_feed_name_is_refused_by_name_and_the_others_are_applied(tmp_path)
         assert _ids(tmp_path / "snap") == ["P1", "Q1"], run_no
     assert not list((tmp_path / "snap").rglob(".git*"))
     assert _outside(tmp_path) == before
+    proc = run("status", "--source", "src", "--snapshot", "snap", cwd=tmp_path)
+    no_traceback(proc)
+    assert proc.returncode == 3 and "0 pending" in proc.stdout
+    assert [x for x in proc.stderr.splitlines() if bad.name in x], proc.stderr
 
 
 @pytest.mark.parametrize("kind", ["symlink", "fifo"])
