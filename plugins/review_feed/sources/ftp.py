@@ -206,7 +206,10 @@ class FTPSource(RemoteSource):
             if e is None:
                 continue
             if e.is_file and not unsafe_name(e.name) and parse_name(e.name):
-                size, mtime = self._stat(e.name)
+                try:
+                    size, mtime = self._stat(e.name)
+                except ftplib.error_reply:  # a garbled SIZE: asked again, then refused alone
+                    size, mtime = None, None
                 e = Entry(e.name, size if size is not None else e.size, mtime, True)
             out.append(e)
         return out
