@@ -10,18 +10,16 @@ applied or recorded, so the next run tries it again.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from operator import itemgetter
 from pathlib import Path
 
 import orjson
 
 from .errors import ConfigError, FeedFileError, ReviewFeedError, StoreError
-from .feed import FeedOptions, read_feed, read_lines
-from .model import Action, FileCounts, LineRow, Row, RowProblem, VendorAverage
+from .feed import FeedOptions, read_feed
+from .model import Action, FileCounts, Row, RowProblem, VendorAverage
 from .settings import Settings
 from .sources import open_source
 from .sources.base import RemoteFile, Source
@@ -160,10 +158,17 @@ class SyncReport:
 
 @dataclass(slots=True)
 class _Parsed:
-    rows: list[Row]
     problems: list[str]
     counts: FileCounts
     averages: int
+
+
+class _StrictRejected(Exception):
+    """Rows were rejected in strict mode: the file's rows must not be applied."""
+
+    def __init__(self, parsed: _Parsed) -> None:
+        super().__init__()
+        self.parsed = parsed
 
 
 def feed_options(settings: Settings) -> FeedOptions:
@@ -173,8 +178,11 @@ def feed_options(settings: Settings) -> FeedOptions:
         raise ConfigError(f"REVIEW_FEED_FIELD_MAP / REVIEW_FEED_MAX_FIELD_SIZE: {exc}") from None
 
 
-def _rows(path: Path, name: FeedName, options: FeedOptions, parsed: _Parsed) -> Iterator[Row]:
-    """The file's valid rows; problems, per-action counts and vendor averages go to `parsed`."""
+def _rows(
+    path: Path, name: FeedName, options: FeedOptions, parsed: _Parsed, strict: bool
+) -> Iterator[Row]:
+    """The file's valid rows; problems, per-action counts and vendor averages go to `parsed`.
+    In strict mode a rejected row raises _StrictRejected at the end (so nothing applies)."""
     counts = parsed.counts
     for item in read_feed(path, name, options):
         if isinstance(item, RowProblem):
@@ -190,58 +198,20 @@ def _rows(path: Path, name: FeedName, options: FeedOptions, parsed: _Parsed) -> 
             else:
                 counts.delete += 1
             yield item
+    if strict and parsed.problems:
+        raise _StrictRejected(parsed)
 
 
-def _tally(parsed: _Parsed, batch: list) -> list[LineRow]:
-    """A batch of `read_lines`: its LineRows; problems, counts and averages go to `parsed`."""
-    rows = batch
-    if not all(x.__class__ is tuple for x in batch):
-        rows = []
-        for item in batch:
-            if item.__class__ is tuple:
-                rows.append(item)
-            elif isinstance(item, RowProblem):
-                parsed.problems.append(str(item))
-                parsed.counts.rejected += 1
-            else:
-                parsed.averages += 1
-    by_action = Counter(map(itemgetter(0), rows))
-    parsed.counts.new += by_action[Action.NEW]
-    parsed.counts.update += by_action[Action.UPDATE]
-    parsed.counts.delete += by_action[Action.DELETE]
-    return rows
-
-
-def parse_file(path: Path, name: FeedName, options: FeedOptions) -> _Parsed:
-    """Every item of a file, buffered: a FeedFileError (even after rows) means nothing applies."""
-    parsed = _Parsed([], [], FileCounts(), 0)
-    parsed.rows.extend(_rows(path, name, options, parsed))
+def apply_file(
+    snap: Snapshot, path: Path, name: FeedName, options: FeedOptions, *, strict: bool, full: bool
+) -> _Parsed:
+    """Apply a file's rows (all or nothing: a FeedFileError, even after rows, applies none).
+    `full`: the file is the complete truth of its collection (a full resync). What the file
+    held is in the returned `_Parsed` (and in _StrictRejected)."""
+    parsed = _Parsed([], FileCounts(), 0)
+    rows = _rows(path, name, options, parsed, strict)
+    snap.apply(rows, replace=name.collection if full else None)
     return parsed
-
-
-def stream_file(snap: Snapshot, path: Path, name: FeedName, options: FeedOptions) -> _Parsed:
-    """Apply a file's rows while reading it, into a collection that is empty and untouched
-    (see `Snapshot.empty_and_untouched`): no buffer of every row (a full load of a million
-    reviews), and the rows come encoded (`model.LineRow`), the store's fastest fold. If the
-    file turns out broken, the collection is discarded (nothing is written before commit),
-    so as with `parse_file`, nothing of it applies."""
-    parsed = _Parsed([], [], FileCounts(), 0)
-    kind, website_id = name.kind, name.website_id
-    try:
-        for batch in read_lines(path, name, options):
-            snap.apply_lines(kind, website_id, _tally(parsed, batch))
-    except BaseException:
-        snap.discard(kind, website_id)
-        raise
-    return parsed
-
-
-def _drain(rows: list[Row]) -> Iterator[Row]:
-    """The rows in order, each let go of once applied (their reviews are freed as they go)."""
-    for i in range(len(rows)):
-        row = rows[i]
-        rows[i] = None  # type: ignore[call-overload]
-        yield row
 
 
 def _apply_key(feed: FeedName) -> tuple[str, str]:
@@ -385,24 +355,24 @@ def _full_resync(snap: Snapshot, path: Path, options: FeedOptions, report: SyncR
         raise ConfigError(f"--full {path}: no such file")
     try:
         size, sha = sha256_file(path)
-        parsed = parse_file(path, feed, options)
+        parsed = apply_file(snap, path, feed, options, strict=report.strict, full=True)
     except OSError as exc:
         raise ConfigError(f"--full {path}: cannot read it: {exc.strerror or exc}") from None
     except FeedFileError as exc:
         report.errors.append(FileError(str(exc), exc.exit_code))
         return False
-    report.problems += parsed.problems
-    report.vendor_averages += parsed.averages
-    if report.strict and parsed.problems:
+    except _StrictRejected as exc:
+        report.problems += exc.parsed.problems
         report.errors.append(
             FileError(
-                f"{feed.name}: not applied, {len(parsed.problems)} row(s) rejected in strict mode",
+                f"{feed.name}: not applied, {len(exc.parsed.problems)} row(s) rejected "
+                "in strict mode",
                 STRICT_EXIT,
             )
         )
         return False
-    snap.clear(feed.kind, feed.website_id)
-    snap.apply(_drain(parsed.rows))
+    report.problems += parsed.problems
+    report.vendor_averages += parsed.averages
     entry = _entry(feed, size, sha, parsed.counts, full=True)
     for gone in snap.forget(feed.collection):
         if gone.key > entry.key:
@@ -541,37 +511,29 @@ def _apply_one(
         if decision.action == "late":
             report.skipped.append(SkippedFile(feed.name, decision.reason))
             return None
-    streamed = snap.empty_and_untouched(feed.kind, feed.website_id)
     try:
-        if streamed:
-            parsed = stream_file(snap, fetched.path, feed, options)
-        else:
-            parsed = parse_file(fetched.path, feed, options)
+        parsed = apply_file(snap, fetched.path, feed, options, strict=report.strict, full=False)
     except ReviewFeedError as exc:
         report.errors.append(FileError(str(exc), exc.exit_code))
         return False
-    report.problems += parsed.problems
-    report.vendor_averages += parsed.averages
-    if report.strict and parsed.problems:
-        if streamed:
-            snap.discard(feed.kind, feed.website_id)
+    except _StrictRejected as exc:
+        report.problems += exc.parsed.problems
         report.errors.append(
             FileError(
-                f"{feed.name}: not applied, {len(parsed.problems)} row(s) rejected in strict "
+                f"{feed.name}: not applied, {len(exc.parsed.problems)} row(s) rejected in strict "
                 "mode; fix the file or run without --strict",
                 STRICT_EXIT,
             )
         )
         return False
+    report.problems += parsed.problems
+    report.vendor_averages += parsed.averages
     resend = decision.action == "resend"
     if resend:
         report.warnings.append(
             f"{feed.name} was re-sent with different content: applied again on top of the "
             "first version (reviews only the first version held stay; a full resync removes them)"
         )
-    if not streamed:
-        snap.locate(parsed.rows)
-        snap.apply(_drain(parsed.rows))
     snap.record(_entry(feed, fetched.size, fetched.sha256, parsed.counts, full=False))
     report.applied.append(
         AppliedFile(feed.name, feed.kind, feed.website_id, parsed.counts, resent=resend)
