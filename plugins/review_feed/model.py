@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-import orjson
-
 KINDS = ("site", "product")
 
 
@@ -98,50 +96,6 @@ class Review:
             replies=tuple(Reply.from_record(r) for r in rec.get("replies", ())),
             order_ref=rec.get("order_ref"),
         )
-
-
-def stored_record(
-    id: str,
-    review_id: str | None,
-    product_ref: str | None,
-    product_name: str | None,
-    rating: int | float,
-    text: str,
-    author: str,
-    date: str,
-    order_date: str | None,
-    replies: tuple[Reply, ...],
-    order_ref: str | None,
-) -> dict[str, Any]:
-    """The record as one line of the snapshot holds it: the export record without
-    kind/website_id (the path says them), nulls and an empty reply list left out
-    (shorter lines, easier diffs; restored on read)."""
-    rec: dict[str, Any] = {"author": author, "date": date, "id": id, "rating": rating, "text": text}
-    if review_id is not None:
-        rec["review_id"] = review_id
-    if product_ref is not None:
-        rec["product_ref"] = product_ref
-    if product_name is not None:
-        rec["product_name"] = product_name
-    if order_date is not None:
-        rec["order_date"] = order_date
-    if replies:
-        rec["replies"] = [{"date": r.date, "origin": r.origin, "text": r.text} for r in replies]
-    if order_ref is not None:
-        rec["order_ref"] = order_ref
-    return rec
-
-
-def encode_line(rec: dict[str, Any]) -> bytes:
-    """A stored record's canonical line: compact orjson, keys sorted, UTF-8 unescaped."""
-    return orjson.dumps(rec, option=orjson.OPT_SORT_KEYS)
-
-
-# A valid row in the compact form the full-load fast path carries from the feed to the
-# store (no Row or Review objects): (action, id, date, line). `action` is an Action value
-# ("NEW", "UPDATE", "DELETE"); `date` the normalised review date and `line` the
-# `encode_line` of its `stored_record`, both None for a DELETE.
-LineRow = tuple[str, str, str | None, bytes | None]
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,17 +10,15 @@ of a broken file is applied or recorded, so the next run tries it again.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
-from operator import itemgetter
 from pathlib import Path
 
 from .checksums import ChecksumCache, checksum_cache
 from .errors import ConfigError, FeedFileError, ReviewFeedError, StoreError
-from .feed import FeedOptions, read_feed, read_lines
-from .model import Action, FileCounts, LineRow, Row, RowProblem, VendorAverage
+from .feed import FeedOptions, read_feed
+from .model import Action, FileCounts, Row, RowProblem, VendorAverage
 from .plan import Decision, Step, plan
 from .report import STRICT_EXIT, AppliedFile, FileError, SkippedFile, SyncReport
 from .settings import Settings
@@ -38,10 +36,17 @@ logger = logging.getLogger("review_feed.sync")
 
 @dataclass(slots=True)
 class _Parsed:
-    rows: list[Row]
     problems: list[str]
     counts: FileCounts
     averages: int
+
+
+class _StrictRejected(Exception):
+    """Rows were rejected in strict mode: the file's rows must not be applied."""
+
+    def __init__(self, parsed: _Parsed) -> None:
+        super().__init__()
+        self.parsed = parsed
 
 
 def feed_options(settings: Settings) -> FeedOptions:
@@ -51,8 +56,11 @@ def feed_options(settings: Settings) -> FeedOptions:
         raise ConfigError(f"REVIEW_FEED_FIELD_MAP / REVIEW_FEED_MAX_FIELD_SIZE: {exc}") from None
 
 
-def _rows(path: Path, name: FeedName, options: FeedOptions, parsed: _Parsed) -> Iterator[Row]:
-    """The file's valid rows; problems, per-action counts and vendor averages go to `parsed`."""
+def _rows(
+    path: Path, name: FeedName, options: FeedOptions, parsed: _Parsed, strict: bool
+) -> Iterator[Row]:
+    """The file's valid rows; problems, per-action counts and vendor averages go to `parsed`.
+    In strict mode a rejected row raises _StrictRejected at the end (so nothing applies)."""
     counts = parsed.counts
     for item in read_feed(path, name, options):
         if isinstance(item, RowProblem):
@@ -68,82 +76,19 @@ def _rows(path: Path, name: FeedName, options: FeedOptions, parsed: _Parsed) -> 
             else:
                 counts.delete += 1
             yield item
-
-
-def _tally(parsed: _Parsed, batch: list) -> list[LineRow]:
-    """A batch of `read_lines`: its LineRows; problems, counts and averages go to `parsed`."""
-    rows = batch
-    if not all(x.__class__ is tuple for x in batch):
-        rows = []
-        for item in batch:
-            if item.__class__ is tuple:
-                rows.append(item)
-            elif isinstance(item, RowProblem):
-                parsed.problems.append(str(item))
-                parsed.counts.rejected += 1
-            else:
-                parsed.averages += 1
-    by_action = Counter(map(itemgetter(0), rows))
-    parsed.counts.new += by_action[Action.NEW]
-    parsed.counts.update += by_action[Action.UPDATE]
-    parsed.counts.delete += by_action[Action.DELETE]
-    return rows
-
-
-def parse_file(path: Path, name: FeedName, options: FeedOptions) -> _Parsed:
-    """Every item of a file, buffered: a FeedFileError (even after rows) means nothing applies."""
-    parsed = _Parsed([], [], FileCounts(), 0)
-    parsed.rows.extend(_rows(path, name, options, parsed))
-    return parsed
-
-
-def stream_file(snap: Snapshot, path: Path, name: FeedName, options: FeedOptions) -> _Parsed:
-    """Apply a file's rows while reading it, into a collection that is empty and untouched
-    (see `Snapshot.empty_and_untouched`): no buffer of every row (a full load of a million
-    reviews), and the rows come encoded (`model.LineRow`), the store's fastest fold. If the
-    file turns out broken, the collection is discarded (nothing is written before commit),
-    so as with `parse_file`, nothing of it applies."""
-    parsed = _Parsed([], [], FileCounts(), 0)
-    kind, website_id = name.kind, name.website_id
-    try:
-        for batch in read_lines(path, name, options):
-            snap.apply_lines(kind, website_id, _tally(parsed, batch))
-    except BaseException:
-        snap.discard(kind, website_id)
-        raise
-    return parsed
-
-
-def _drain(rows: list[Row]) -> Iterator[Row]:
-    """The rows in order, each let go of once applied (their reviews are freed as they go)."""
-    for i in range(len(rows)):
-        row = rows[i]
-        rows[i] = None  # type: ignore[call-overload]
-        yield row
+    if strict and parsed.problems:
+        raise _StrictRejected(parsed)
 
 
 def apply_file(
-    snap: Snapshot, path: Path, feed: FeedName, options: FeedOptions, *, strict: bool, full: bool
+    snap: Snapshot, path: Path, name: FeedName, options: FeedOptions, *, strict: bool, full: bool
 ) -> _Parsed:
-    """Read one feed file and apply its valid rows to the snapshot, all or nothing.
-
-    A FeedFileError (even after rows) leaves the collection as it was, and so do
-    rejected rows in strict mode (the caller sees them in the result's problems).
-    `full` makes the file the whole collection (a full resync).
-    """
-    kind, website_id = feed.kind, feed.website_id
-    streamed = not full and snap.empty_and_untouched(kind, website_id)
-    parsed = stream_file(snap, path, feed, options) if streamed else parse_file(path, feed, options)
-    if strict and parsed.problems:
-        if streamed:
-            snap.discard(kind, website_id)
-        return parsed
-    if full:
-        snap.clear(kind, website_id)
-    elif not streamed:
-        snap.locate(parsed.rows)
-    if not streamed:
-        snap.apply(_drain(parsed.rows))
+    """Apply a file's rows (all or nothing: a FeedFileError, even after rows, applies none).
+    `full`: the file is the complete truth of its collection (a full resync). What the file
+    held is in the returned `_Parsed` (and in _StrictRejected)."""
+    parsed = _Parsed([], FileCounts(), 0)
+    rows = _rows(path, name, options, parsed, strict)
+    snap.apply(rows, replace=name.collection if full else None)
     return parsed
 
 
@@ -178,16 +123,18 @@ def _full_resync(snap: Snapshot, path: Path, options: FeedOptions, report: SyncR
     except FeedFileError as exc:
         report.errors.append(FileError(str(exc), exc.exit_code))
         return False
-    report.problems += parsed.problems
-    report.vendor_averages += parsed.averages
-    if report.strict and parsed.problems:
+    except _StrictRejected as exc:
+        report.problems += exc.parsed.problems
         report.errors.append(
             FileError(
-                f"{feed.name}: not applied, {len(parsed.problems)} row(s) rejected in strict mode",
+                f"{feed.name}: not applied, {len(exc.parsed.problems)} row(s) rejected "
+                "in strict mode",
                 STRICT_EXIT,
             )
         )
         return False
+    report.problems += parsed.problems
+    report.vendor_averages += parsed.averages
     entry = _entry(feed, size, sha, parsed.counts, full=True)
     for gone in snap.forget(feed.collection):
         if gone.key > entry.key:
@@ -341,17 +288,18 @@ def _apply_one(
     except ReviewFeedError as exc:
         report.errors.append(FileError(str(exc), exc.exit_code))
         return False
-    report.problems += parsed.problems
-    report.vendor_averages += parsed.averages
-    if report.strict and parsed.problems:
+    except _StrictRejected as exc:
+        report.problems += exc.parsed.problems
         report.errors.append(
             FileError(
-                f"{feed.name}: not applied, {len(parsed.problems)} row(s) rejected in strict "
+                f"{feed.name}: not applied, {len(exc.parsed.problems)} row(s) rejected in strict "
                 "mode; fix the file or run without --strict",
                 STRICT_EXIT,
             )
         )
         return False
+    report.problems += parsed.problems
+    report.vendor_averages += parsed.averages
     resend = step.decision is Decision.RESEND
     if resend:
         report.warnings.append(

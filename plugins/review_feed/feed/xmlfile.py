@@ -10,7 +10,7 @@ from lxml import etree
 
 from ..errors import FeedFileError
 from ..model import Row, RowProblem
-from .build import BUILD_FIELDS, Context, gc_paused
+from .build import BUILD_FIELDS, Context, build_row
 
 _CHUNK = 1 << 16
 _WHERE_SUFFIX = re.compile(r",? line \d+, column \d+\.?$")
@@ -103,40 +103,15 @@ def _refuse_dtd(doc, file: str) -> None:
 def read_xml(
     path: Path, ctx: Context, table: dict[str, tuple[str, int]]
 ) -> Iterator[Row | RowProblem]:
+    """Every `review` element wherever it is (not one inside another: that is its text)."""
     file = ctx.file
     try:
         _check_prolog(path, file)
     except OSError as exc:
         raise FeedFileError(f"{file}: cannot read {path}: {exc.strerror or exc}") from None
-    with gc_paused():
-        skip = 0
-        if ctx.parallel_from is not None:
-            from .xmlsplit import read_split
-
-            # A big file is read by two processes (xmlsplit); None once it is all read.
-            # Otherwise (a small file, or the split went wrong) this reader goes on
-            # alone, from the start, past the records already handed out.
-            skip = yield from read_split(path, ctx, table)
-            if skip is None:
-                return
-        yield from records(str(path), path, ctx, table, skip)
-
-
-def records(
-    source, path: Path, ctx: Context, table, skip: int = 0, line_off: int = 0
-) -> Iterator[Row | RowProblem]:
-    """Every record of `source` (a file name or a binary stream) past the first `skip`.
-
-    In a worker's compact mode a record's place is (count, line + line_off)
-    rather than the message text (xmlsplit adds what comes before its part).
-    """
-    file = ctx.file
-    limit = ctx.limit
-    compact = ctx.compact
     events = etree.iterparse(
-        source,
+        str(path),
         events=("end",),
-        tag="{*}review",
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -147,41 +122,52 @@ def records(
         recover=False,
     )
     count = 0
-    checked = False
-    cache: dict[str, tuple[int, int] | None] = {}  # tag as written -> slot, for this file
-    inside: dict[str, bool] = {}  # a parent's tag as written -> is it a review
+    is_review = _TagTest()
+    slots: dict[str, tuple[int, int] | None] = {}  # tag as written -> slot, for this file
     try:
         for _, elem in events:
-            if not checked:
+            if count == 0:
                 _refuse_dtd(elem.getroottree(), file)
-                checked = True
-            parent = elem.getparent()
-            if parent is not None:
-                ptag = parent.tag
-                inner = inside.get(ptag)
-                if inner is None:
-                    inner = inside[ptag] = _local(ptag) == "review"
-                if inner:
-                    continue  # the review text inside a review record
-            count += 1
-            if count > skip:
-                if compact:
-                    where = (count, elem.sourceline + line_off)
-                else:
-                    where = f"review #{count} (line {elem.sourceline})"
-                yield _record(elem, ctx, table, where, limit, cache)
-            # constant memory: drop the record and everything before it
-            elem.clear(keep_tail=False)
-            if parent is not None:
-                while elem.getprevious() is not None:
-                    del parent[0]
+            if is_review(elem.tag) and not _in_review(elem, is_review):
+                count += 1
+                where = f"review #{count} (line {elem.sourceline})"
+                yield _record(elem, ctx, table, where, slots)
+            elif _in_review(elem, is_review):
+                continue  # part of a review still being read
+            # constant memory: every element done with goes, with what came before it
+            _drop(elem)
         root = events.root
-        if not checked and root is not None:
+        if root is not None:
             _refuse_dtd(root.getroottree(), file)
     except etree.XMLSyntaxError as exc:
         raise _syntax_error(exc, path, file, count) from None
     except OSError as exc:
         raise FeedFileError(f"{file}: cannot read {path}: {exc.strerror or exc}") from None
+
+
+class _TagTest:
+    """tag as written -> is it a `review` (any namespace); cached for the file."""
+
+    def __init__(self) -> None:
+        self.known: dict[str, bool] = {}
+
+    def __call__(self, tag) -> bool:
+        got = self.known.get(tag)
+        if got is None:
+            got = self.known[tag] = tag.__class__ is str and _local(tag) == "review"
+        return got
+
+
+def _in_review(elem, is_review: _TagTest) -> bool:
+    return any(is_review(a.tag) for a in elem.iterancestors())
+
+
+def _drop(elem) -> None:
+    elem.clear(keep_tail=False)
+    parent = elem.getparent()
+    if parent is not None:
+        while elem.getprevious() is not None:
+            del parent[0]
 
 
 _MODERATION = len(_TEXT_FIELDS)
@@ -206,58 +192,40 @@ _MISS = object()
 _NO_RANK = (9,) * len(_TEXT_FIELDS)
 
 
-def _record(elem, ctx: Context, table, where: str, limit: int, cache: dict) -> Row | RowProblem:
+def _record(elem, ctx: Context, table, where: str, cache: dict) -> Row | RowProblem:
+    """One review element's values (the best-ranked name of each field) -> build_row."""
     raw: list = [""] * len(_TEXT_FIELDS)
     best = list(_NO_RANK)
     moderation = None
-    quarter = limit // 4
-    for key, value in elem.items():
-        slot = cache.get(key, _MISS)
+    named = [(k, v) for k, v in elem.items()]  # attributes, then child elements
+    named += [(c.tag, c) for c in elem if c.tag.__class__ is str]  # not entity references
+    for name, value in named:
+        slot = cache.get(name, _MISS)
         if slot is _MISS:
-            slot = _slot_of(key, table, cache)
+            slot = _slot_of(name, table, cache)
         if slot is None:
             continue
         i, rank = slot
         if i == _MODERATION:
-            continue
-        if rank < best[i]:
+            if value.__class__ is not str:
+                moderation = value
+        elif rank < best[i]:
             best[i] = rank
-            raw[i] = value
-    for child in elem:
-        tag = child.tag
-        if tag.__class__ is not str:
-            continue  # an entity reference or other non-element node
-        slot = cache.get(tag, _MISS)
-        if slot is _MISS:
-            slot = _slot_of(tag, table, cache)
-        if slot is None:
+            raw[i] = value if value.__class__ is str else _text(value)
+    raw.append(_exchanges(moderation) if moderation is not None else [])
+    return build_row(ctx, raw, where)
+
+
+def _exchanges(moderation) -> list[tuple]:
+    """`<moderation><exchange date=.. author=..><comment>..` -> (date, origin, comment)."""
+    out = []
+    for ex in moderation:
+        if ex.tag.__class__ is not str:
             continue
-        i, rank = slot
-        if i == _MODERATION:
-            moderation = child
-            continue
-        if rank < best[i]:
-            best[i] = rank
-            value = child.text
-            if value is None or len(child):
-                value = _text(child)
-            if len(value) > quarter:
-                ctx.check_size(value, where, _TEXT_FIELDS[i])
-            raw[i] = value
-    replies: tuple | RowProblem = ()
-    if moderation is not None and len(moderation):
-        triplets = []
-        for ex in moderation:
-            if ex.tag.__class__ is not str:
-                continue
-            item = {_local(k).lower(): v for k, v in ex.attrib.items()}
-            for c in ex:
-                if c.tag.__class__ is str:
-                    item[_local(c.tag).lower()] = _text(c)
-            comment = item.get("comment", item.get("text", item.get("message", "")))
-            if len(comment) > quarter:
-                ctx.check_size(comment, where, "moderation/exchange/comment")
-            triplets.append((item.get("date"), item.get("author", item.get("origin")), comment))
-        replies = ctx.replies(triplets, where, "exchange")
-    raw.append(replies)
-    return ctx.build(raw, where)
+        item = {_local(k).lower(): v for k, v in ex.attrib.items()}
+        for c in ex:
+            if c.tag.__class__ is str:
+                item[_local(c.tag).lower()] = _text(c)
+        comment = item.get("comment", item.get("text", item.get("message", "")))
+        out.append((item.get("date"), item.get("author", item.get("origin")), comment))
+    return out
