@@ -88,7 +88,7 @@ def parse_size_reply(reply: str, name: str) -> int:
 def parse_ftp_time(value: str) -> float | None:
     """`YYYYMMDDHHMMSS[.sss]` (MLSD `modify`, MDTM; UTC) as seconds since the epoch."""
     m = re.fullmatch(
-        r"([0-9]{4})([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{2})(?:\.([0-9]{1,9}))?",
+        r"([0-9]{4})([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{2})(?:\.([0-9]+))?",
         value.strip(),
     )
     if not m:
@@ -146,7 +146,6 @@ class FTPSource(RemoteSource):
                     "use ftps:// only with a server that supports it (implicit FTPS on port "
                     "990 is not supported)",
                 ) from None
-
         try:
             ftp.login(url.user, self._password or "")
         except ftplib.error_perm as exc:
