@@ -121,3 +121,25 @@ def test_sftp_download_larger_than_its_listing_is_cut_off(
     assert name in line and "larger than its listing (64 bytes)" in line
     assert stopped_after(line) <= 64 + SIZE_MARGIN
     assert list((tmp_path / "cache" / "downloads").iterdir()) == []
+
+
+def test_sftp_lying_listing_end_to_end(paramiko_sftpd, host_key, tmp_path):
+    big = "reviews_product_acme_2026-11-02.csv"
+    write_feed(
+        paramiko_sftpd.root / "feed",
+        {"reviews_site_acme_2026-11-01.csv": site_csv("S1"), big: b"x" * (2 * 1024 * 1024)},
+    )
+    paramiko_sftpd.listed_sizes[big] = 64
+    work = tmp_path / "work"
+    work.mkdir()
+    env = remote_env(tmp_path, password=PASSWORD, host_key_sha256=host_key.fingerprint)
+    url = f"sftp://vendor@127.0.0.1:{paramiko_sftpd.port}/~/feed"
+    r = cli("sync", "--source", url, "--snapshot", "snap", cwd=work, env=env)
+    assert "Traceback" not in r.stderr + r.stdout and PASSWORD not in r.stderr + r.stdout
+    assert r.returncode == 4, r.stderr
+    [line] = [x for x in r.stderr.splitlines() if big in x]
+    assert "larger than its listing (64 bytes)" in line
+    assert stopped_after(line) <= 64 + SIZE_MARGIN
+    assert snapshot_ids(work / "snap") == ["S1"]
+    downloads = tmp_path / "remote-cache" / "downloads"
+    assert sorted(p.name for p in downloads.iterdir()) == ["reviews_site_acme_2026-11-01.csv"]
