@@ -179,9 +179,9 @@ def _status_source(settings: Settings, snap: Any) -> int:
                 f"  {step.remote.feed.name}: {step.decision.value}"
                 + (f" ({step.reason})" if shown else "")
             )
-        for exc in source.refused:
-            _err(str(exc))
-    return max((exc.exit_code for exc in source.refused), default=0)
+        for refused in source.refused:
+            _err(str(refused.error))
+    return max((r.error.exit_code for r in source.refused), default=0)
 
 
 def cmd_export(args: argparse.Namespace) -> int:

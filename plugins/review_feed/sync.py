@@ -19,7 +19,7 @@ from .checksums import ChecksumCache, checksum_cache
 from .errors import ConfigError, FeedFileError, ReviewFeedError, StoreError
 from .feed import FeedOptions, read_feed
 from .model import Action, FileCounts, Row, RowProblem, VendorAverage
-from .plan import Decision, Step, plan
+from .plan import Decision, Step, apply_key, plan
 from .report import STRICT_EXIT, AppliedFile, FileError, SkippedFile, SyncReport
 from .settings import Settings
 from .sources import open_source
@@ -218,16 +218,21 @@ def _apply_source(
 ) -> list[RemoteFile]:
     wanted = set(settings.website_ids)
     remotes = [r for r in source.list() if not wanted or r.feed.website_id in wanted]
-    report.errors += [FileError(str(exc), exc.exit_code) for exc in source.refused]
-    blocked: dict[tuple[str, str], str] = {}  # collection -> the failed file holding it back
+    # collection -> the first file that could not be applied: the later ones wait for it
+    blocked: dict[tuple[str, str], FeedName] = {}
+    for refused in source.refused:
+        report.errors.append(FileError(str(refused.error), refused.error.exit_code))
+        if refused.feed is not None:
+            _block(blocked, refused.feed)
     applied: list[RemoteFile] = []
     for step in plan_files(snap, remotes, cache):
         feed = step.remote.feed
-        if feed.collection in blocked:
+        waits_for = blocked.get(feed.collection)
+        if waits_for is not None and apply_key(waits_for) < apply_key(feed):
             report.skipped.append(
                 SkippedFile(
                     feed.name,
-                    f"waits for {blocked[feed.collection]}, which could not be applied "
+                    f"waits for {waits_for.name}, which could not be applied "
                     "(files of a collection apply in date order)",
                 )
             )
@@ -236,8 +241,14 @@ def _apply_source(
             if outcome is True:
                 applied.append(step.remote)
             elif outcome is False:
-                blocked[feed.collection] = feed.name
+                _block(blocked, feed)
     return applied
+
+
+def _block(blocked: dict[tuple[str, str], FeedName], feed: FeedName) -> None:
+    old = blocked.get(feed.collection)
+    if old is None or apply_key(feed) < apply_key(old):
+        blocked[feed.collection] = feed
 
 
 def _not_applied(step: Step, report: SyncReport) -> bool:

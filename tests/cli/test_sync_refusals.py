@@ -74,12 +74,16 @@ def test_a_local_feed_file_that_is_not_a_regular_file_is_refused_unread(tmp_path
         odd.symlink_to(secret)
     else:
         os.mkfifo(odd)  # reading it would block the sync forever
+    later = write_csv(src / "reviews_site_shop1_2026-11-21.csv", [product_row("NEW", "S2")])
     before = _outside(tmp_path)
     proc = _sync(tmp_path)
     no_traceback(proc)
     assert proc.returncode == 3, proc.stderr
-    [line] = [x for x in proc.stderr.splitlines() if odd.name in x]
+    [line] = [x for x in proc.stderr.splitlines() if odd.name in x and "waits" not in x]
     assert "not a regular file" in line
+    # the later file of its collection waits for it (files apply in date order)
+    [line] = [x for x in proc.stderr.splitlines() if later.name in x]
+    assert f"skipped {later.name}: waits for {odd.name}" in line
     assert "root:" not in proc.stderr + proc.stdout and SECRET not in proc.stderr + proc.stdout
     assert _ids(tmp_path / "snap") == ["P1"]
     assert _outside(tmp_path) == before

@@ -9,8 +9,8 @@ import os
 import stat
 from pathlib import Path
 
-from ..errors import FeedFileError, ReviewFeedError, SourceError
-from .base import Fetched, RemoteFile
+from ..errors import FeedFileError, SourceError
+from .base import Fetched, Refused, RemoteFile
 from .names import refusal, select
 
 logger = logging.getLogger("review_feed.sources.local")
@@ -56,7 +56,7 @@ class LocalSource:
         self.folder = Path(folder)
         self.website_ids = website_ids
         self.description = str(self.folder)
-        self.refused: list[ReviewFeedError] = []
+        self.refused: list[Refused] = []
 
     def list(self) -> list[RemoteFile]:
         try:
@@ -69,15 +69,20 @@ class LocalSource:
         files = sorted(name for name, kind in kinds.items() if kind == "a file")
         picked, ignored = select(files, self.website_ids)
         self.refused = [
-            FeedFileError(why) for name in ignored if (why := refusal(name, self.website_ids))
+            Refused(FeedFileError(why))
+            for name in ignored
+            if (why := refusal(name, self.website_ids))
         ]
         for name in ignored:
             logger.debug("[review-feed] ignored %s (not a feed name, or another website id)", name)
         others, _ = select(sorted(n for n, k in kinds.items() if k != "a file"), self.website_ids)
         self.refused += [
-            FeedFileError(
-                f"refused {f.name} in {self.folder}: {kinds[f.name]}, not a regular file "
-                "(feed files must be plain files; it is not read)"
+            Refused(
+                FeedFileError(
+                    f"refused {f.name} in {self.folder}: {kinds[f.name]}, not a regular file "
+                    "(feed files must be plain files; it is not read)"
+                ),
+                f,
             )
             for f in others
         ]

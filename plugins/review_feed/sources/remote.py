@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from ..errors import FeedFileError, ReviewFeedError, SourceError
-from .base import Fetched, RemoteFile
+from ..errors import FeedFileError, SourceError
+from .base import Fetched, Refused, RemoteFile
 from .failures import Failure, network_failure, short
 from .names import FeedName, refusal, select
 from .url import RemoteURL
@@ -134,7 +134,7 @@ class RemoteSource:
         self.backoff = backoff
         self.after_apply_mode = after_apply
         self.archive_dir = archive_dir
-        self.refused: list[ReviewFeedError] = []
+        self.refused: list[Refused] = []
         self._connected = False
         self._unreachable: Failure | None = None  # connecting failed for good in this run
 
@@ -179,7 +179,9 @@ class RemoteSource:
                 files[e.name] = e
         picked, ignored = select(sorted(files), self.website_ids)
         self.refused = [
-            FeedFileError(why) for name in ignored if (why := refusal(name, self.website_ids))
+            Refused(FeedFileError(why))
+            for name in ignored
+            if (why := refusal(name, self.website_ids))
         ]
         for name in ignored:
             logger.debug("[review-feed] ignored %r (not a feed name, or another website id)", name)
@@ -208,7 +210,7 @@ class RemoteSource:
             try:
                 size, mtime = self._size_and_mtime(feed, files[feed.name])
             except SourceError as exc:  # this file is refused; later ones of its collection wait
-                self.refused.append(exc)
+                self.refused.append(Refused(exc, feed))
                 waiting.add(feed.collection)
                 continue
             if feed.collection in waiting:
