@@ -58,10 +58,10 @@ class Context:
     store_order_ref: bool = False
     replies_name: str = "reply"  # how messages call a reply the reader took apart
     days: dict[str, bool] = field(default_factory=dict)  # calendar-day checks, this file only
+    product: bool = field(init=False)
 
-    @property
-    def product(self) -> bool:
-        return self.kind == "product"
+    def __post_init__(self) -> None:
+        self.product = self.kind == "product"
 
     def problem(self, where: str, field: str | None, message: str) -> RowProblem:
         return RowProblem(self.file, where, field, message)
