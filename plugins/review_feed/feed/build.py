@@ -58,10 +58,10 @@ class Context:
     store_order_ref: bool = False
     replies_name: str = "reply"  # how messages call a reply the reader took apart
     days: dict[str, bool] = field(default_factory=dict)  # calendar-day checks, this file only
+    product: bool = field(init=False)
 
-    @property
-    def product(self) -> bool:
-        return self.kind == "product"
+    def __post_init__(self) -> None:
+        self.product = self.kind == "product"
 
     def problem(self, where: str, field: str | None, message: str) -> RowProblem:
         return RowProblem(self.file, where, field, message)
@@ -84,12 +84,17 @@ def _build(ctx: Context, values: Sequence[Any], where: str) -> Row:
     ident = _identity(ctx, rid, prid.strip(), ref)
     if act is Action.DELETE:
         return Row(act, ctx.kind, ctx.website_id, ident, None, where)
-    date = _date(ctx, rdate, "review_date", required=True)
+    date = normalise_date(rdate, ctx.days)
+    if date is None:
+        raise _bad_date("review_date", rdate, required=True)
     rating = parse_rate(rate)
     if rating is None:
         raise Reject("rate", f"expected a rating from 1 to 5 (4, 4.0, 4.5), found {_show(rate)}")
     if ctx.product and not ref:
         raise Reject("product_ref", "missing: a product review needs one")
+    order_date = normalise_date(odate, ctx.days) if odate else None
+    if order_date is None and odate.strip():
+        raise _bad_date("order_date", odate, required=False)
     review = Review(
         kind=ctx.kind,
         website_id=ctx.website_id,
@@ -101,8 +106,8 @@ def _build(ctx: Context, values: Sequence[Any], where: str) -> Row:
         text=clean_text(text),
         author=display_name(first, last),
         date=date,
-        order_date=_date(ctx, odate, "order_date", required=False),
-        replies=replies_of(ctx, mod),
+        order_date=order_date,
+        replies=replies_of(ctx, mod) if mod else (),
         order_ref=(oref.strip() or None) if ctx.store_order_ref else None,
     )
     check_review_size(ctx, review)
@@ -125,16 +130,19 @@ def _identity(ctx: Context, rid: str, prid: str, ref: str) -> str:
     )
 
 
-def _date(ctx: Context, raw: Any, name: str, *, required: bool) -> str | None:
-    if not isinstance(raw, str) or not raw.strip():
-        if required:
-            raise Reject(name, "missing: NEW and UPDATE need a date")
-        if raw is None or raw == "" or isinstance(raw, str):
-            return None
-        raise Reject(name, f"expected {_DATE_LIKE}, found {_show(raw)}")
-    date = normalise_date(raw, ctx.days)
+def _bad_date(name: str, raw: Any, *, required: bool) -> Reject:
+    if required and (not isinstance(raw, str) or not raw.strip()):
+        return Reject(name, "missing: NEW and UPDATE need a date")
+    return Reject(name, f"expected {_DATE_LIKE}, found {_show(raw)}")
+
+
+def _optional_date(ctx: Context, raw: Any, name: str) -> str | None:
+    """A date that may be absent (a reply's): None when empty, a Reject when not a date."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    date = normalise_date(raw, ctx.days) if isinstance(raw, str) else None
     if date is None:
-        raise Reject(name, f"expected {_DATE_LIKE}, found {_show(raw)}")
+        raise _bad_date(name, raw, required=False)
     return date
 
 
@@ -201,6 +209,6 @@ def _replies(ctx: Context, triplets: Sequence[tuple[Any, Any, Any]], name: str):
     for n, (date, who, comment) in enumerate(triplets, 1):
         text = clean_text(comment) if isinstance(comment, str) else ""
         if text:
-            when = _date(ctx, date, f"{name} #{n} date", required=False)
+            when = _optional_date(ctx, date, f"{name} #{n} date")
             out.append(Reply(when, origin(who), text))
     return tuple(out)

@@ -40,16 +40,18 @@ def stored_record(review: Review, keep_order_ref: bool = False) -> dict[str, Any
     r = review
     rec: dict[str, Any] = {"author": r.author, "date": r.date, "id": r.id, "rating": r.rating}
     rec["text"] = r.text
-    optional = (
-        ("review_id", r.review_id),
-        ("product_ref", r.product_ref),
-        ("product_name", r.product_name),
-        ("order_date", r.order_date),
-        ("order_ref", r.order_ref if keep_order_ref else None),
-    )
-    rec.update((k, v) for k, v in optional if v is not None)
+    if r.review_id is not None:
+        rec["review_id"] = r.review_id
+    if r.product_ref is not None:
+        rec["product_ref"] = r.product_ref
+    if r.product_name is not None:
+        rec["product_name"] = r.product_name
+    if r.order_date is not None:
+        rec["order_date"] = r.order_date
     if r.replies:
         rec["replies"] = [x.to_record() for x in r.replies]
+    if keep_order_ref and r.order_ref is not None:
+        rec["order_ref"] = r.order_ref
     return rec
 
 

@@ -32,7 +32,7 @@ logger = logging.getLogger("review_feed.store")
 
 CollectionKey = tuple[str, str]
 
-_WRITE_AT_ONCE = 64 * 1024 * 1024  # rendered review bytes held before they are written
+_WRITE_AT_ONCE = 16 * 1024 * 1024  # rendered review bytes held before they are written
 
 
 class Snapshot:
@@ -167,6 +167,7 @@ class Snapshot:
         (a full resync), emptied once they are all in."""
         with no_cyclic_gc():  # lines by the million, no reference cycles
             staged: dict[CollectionKey, list[Staged | None]] = {}
+            days: dict[str, str] = {}  # one string per day, not one per review
             if replace is not None:
                 self.collection(*replace)
                 staged[replace] = []
@@ -176,17 +177,18 @@ class Snapshot:
                 if got is None:
                     self.collection(*key)  # a bad collection name fails before any fold
                     got = staged[key] = []
-                got.append(self._staged(row))
+                got.append(self._staged(row, days))
             if replace is not None:
                 self.collection(*replace).clear()
             for key, items in staged.items():
                 self.collection(*key).apply(items)
 
-    def _staged(self, row: Row) -> Staged:
+    def _staged(self, row: Row, days: dict[str, str]) -> Staged:
         review = row.review
         if row.action is Action.DELETE or review is None:
             return (row.id, None, None)
-        return (row.id, day_of(review.date), review_line(review, self.keep_order_ref))
+        day = day_of(review.date)
+        return (row.id, days.setdefault(day, day), review_line(review, self.keep_order_ref))
 
     def upsert(self, review: Review) -> None:
         self.apply([Row(Action.NEW, review.kind, review.website_id, review.id, review, "")])
