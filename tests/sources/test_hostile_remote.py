@@ -4,6 +4,7 @@ naming the file, exit 4, the honest files applied, nothing written outside snaps
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -27,8 +28,6 @@ def site_csv(review_id: str) -> bytes:
 
 
 def snapshot_ids(snap: Path) -> list[str]:
-    import json
-
     return sorted(
         r["id"] for p in snap.rglob("reviews/**/*.json") for r in json.loads(p.read_text())
     )
