@@ -94,12 +94,17 @@ def test_ftp_size_facts_and_answers_that_are_not_numbers(lying_ftpd, ftp_root, t
 
 def test_ftp_without_mlsd_a_bad_size_answer_refuses_that_file_only(lying_ftpd, ftp_root, tmp_path):
     bad = "reviews_product_acme_2026-11-01.csv"
-    write_feed(ftp_root, {"reviews_site_acme_2026-11-01.csv": site_csv("S1"), bad: site_csv("P1")})
+    later = "reviews_product_acme_2026-11-02.csv"
+    write_feed(
+        ftp_root,
+        {"reviews_site_acme_2026-11-01.csv": site_csv("S1"), bad: site_csv("P1"), later: b"x"},
+    )
     r, work = sync_ftp(lying_ftpd(mlsd=False, size_replies={bad: "213 1e9"}), tmp_path)
     assert "Traceback" not in r.stderr + r.stdout
     assert r.returncode == 4, r.stderr
-    [line] = [x for x in r.stderr.splitlines() if bad in x]
+    [line] = [x for x in r.stderr.splitlines() if bad in x and "waits" not in x]
     assert "cannot read the size" in line and "'213 1e9'" in line
+    assert f"skipped {later}: waits for {bad}" in r.stderr  # apply order kept
     assert snapshot_ids(work / "snap") == ["S1"]
 
 

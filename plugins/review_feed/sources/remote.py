@@ -209,9 +209,8 @@ class RemoteSource:
         for feed in picked:
             try:
                 size, mtime = self._size_and_mtime(feed, files[feed.name])
-            except SourceError as exc:  # this file is refused; later ones of its collection wait
+            except SourceError as exc:  # refused; the sync holds back its collection's later files
                 self.refused.append(Refused(exc, feed))
-                waiting.add(feed.collection)
                 continue
             if feed.collection in waiting:
                 logger.info(
