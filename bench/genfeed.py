@@ -19,18 +19,20 @@ What the data looks like (all knobs below are module constants, documented in
 bench/README.md):
 
 - reviews 0..N-1 are spread over ~3 years (`YEARS`) ending the day before the
-  first night, in id order; the first `products` reviews cover every product once,
-  the rest pick products with a skew (a few best-sellers with thousands of reviews,
-  a long tail with a handful);
+  first night, in id order (the vendor's ids are sequential: they grow with
+  dates); the first `products` reviews cover every product once, the rest pick
+  products with a skew (a few best-sellers with thousands of reviews, a long tail
+  with a handful);
 - text length in words is log-normal (median 12 words, a long tail up to 400),
   French vocabulary with accents, some English, a few emoji, quotes, newlines and
   a rare tab inside the text;
 - ratings skewed to 5 stars; ~20% of reviews have a merchant reply, ~3% a second
   (customer) reply;
 - a night of D rows: `NEW_SHARE` new reviews dated in the last 3 days,
-  `REPLY_SHARE` updates of reviews from the last 30 days that gain a merchant
-  reply, `ANON_SHARE` anonymisations of reviews of any age (GDPR requests),
-  the rest deletions of reviews from the last 90 days (refused after a dispute).
+  `REPLY_SHARE` updates that give a review a merchant reply (of reviews from the
+  last 30 days, but `OLD_UPDATE_SHARE` of them of any age), `ANON_SHARE`
+  anonymisations of reviews of any age (GDPR requests), the rest deletions of
+  reviews from the last 90 days (refused after a dispute).
 """
 
 from __future__ import annotations

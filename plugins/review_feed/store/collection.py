@@ -17,7 +17,7 @@ from ..model import KINDS
 from .files import CollectionFiles
 from .index import Index
 from .layout import Layout, day_of, month_of_day
-from .records import encode_line, read_records
+from .records import read_records
 
 # A row as the fold takes it: (id, day, line); day and line None for a DELETE.
 Staged = tuple[str, str | None, bytes | None]
@@ -80,9 +80,9 @@ class Collection:
     def _load(self, paths: list[Path], into: dict[str, dict[str, bytes]], day: str | None) -> None:
         """Records of these files into day -> id -> line (all under `day` when given)."""
         for path in paths:
-            for rec, _where in read_records(path):
+            for rec, line in read_records(path):
                 d = day or day_of(rec["date"])
-                into.setdefault(d, {})[rec["id"]] = encode_line(rec)
+                into.setdefault(d, {})[rec["id"]] = line
 
     def load_month(self, month: str) -> None:
         """Every day of a month not loaded yet (a month file, day files, or both)."""
@@ -119,13 +119,17 @@ class Collection:
         seen: dict[str, dict[str, Any]] = {}
         for m in sorted(self.files.months_on_disk()):
             for path in self.files.month_paths(m):
-                for rec, _where in read_records(path):
+                for rec, _line in read_records(path):
                     seen[rec["id"]] = rec
         for i in sorted(seen):
             yield seen[i]
 
     def is_empty(self) -> bool:
         return len(self.index) == 0 and not self.files.months_on_disk()
+
+    def untouched_and_empty(self) -> bool:
+        """Nothing applied in this run, nothing on disk."""
+        return self.fresh is None and not self.days and not self.dirty and self.is_empty()
 
     # --- folding
     def apply(self, staged: list[Staged | None]) -> None:
@@ -139,9 +143,13 @@ class Collection:
         for n, item in enumerate(staged):
             staged[n] = None
             assert item is not None
-            self._fold(*item)
+            self.fold(item)
 
-    def _fold(self, rid: str, new_d: str | None, line: bytes | None) -> None:
+    def fold(self, item: Staged) -> None:
+        """One row (see `Staged`) into the collection."""
+        rid, new_d, line = item
+        if self.fresh is None:
+            self.fresh = self.is_empty()
         old_d = self.index.get(rid)
         if not self.fresh:
             if rid not in self.original:

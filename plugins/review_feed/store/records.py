@@ -99,12 +99,13 @@ def _bad(path: Path, where: str, what: str) -> StoreError:
     )
 
 
-def read_records(path: Path) -> Iterator[tuple[dict[str, Any], str]]:
-    """Every record of a review file with where it is ("line 12"), each checked.
+def read_records(path: Path) -> Iterator[tuple[dict[str, Any], bytes]]:
+    """Every record of a review file, each checked, with its line.
 
     Our files hold one record per line (`[`, records, `]`): each line is parsed on its
-    own, so a damaged one is named by its line. Any other valid JSON array of records
-    is read whole and its records named by their position.
+    own, so a damaged one is named by its line, and kept as it is. Any other valid JSON
+    array of records is read whole (its records named by their position) and each
+    record encoded as its line.
     """
     try:
         data = path.read_bytes()
@@ -119,20 +120,20 @@ def read_records(path: Path) -> Iterator[tuple[dict[str, Any], str]]:
             raise _bad(path, "as a whole", f"not valid JSON ({exc})") from None
         if not isinstance(whole, list):
             raise _bad(path, "as a whole", "expected a JSON array of reviews")
-        items = ((rec, f"record #{n}") for n, rec in enumerate(whole, 1))
-    for rec, where in items:
+        items = ((rec, None, f"record #{n}") for n, rec in enumerate(whole, 1))
+    for rec, line, where in items:
         what = problem(rec)
         if what is not None:
             raise _bad(path, where, what)
-        yield rec, where
+        yield rec, line if line is not None else encode_line(rec)
 
 
-def _by_line(path: Path, data: bytes) -> Iterator[tuple[Any, str]]:
+def _by_line(path: Path, data: bytes) -> Iterator[tuple[Any, bytes, str]]:
     lines = data[2:-3].split(b"\n")
     for n, line in enumerate(lines, 2):
         body = line[:-1] if n < len(lines) + 1 and line.endswith(b",") else line
         try:
-            yield orjson.loads(body), f"line {n}"
+            yield orjson.loads(body), body, f"line {n}"
         except orjson.JSONDecodeError as exc:
             raise _bad(path, f"line {n}", f"not valid JSON ({exc})") from None
 

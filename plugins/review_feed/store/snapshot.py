@@ -13,7 +13,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -161,27 +161,47 @@ class Snapshot:
     def apply(self, rows: Iterable[Row], *, replace: CollectionKey | None = None) -> None:
         """Fold rows in order: NEW/UPDATE replace the whole review, DELETE removes it.
 
-        All or nothing: the rows are taken in (as the lines the snapshot holds) before
-        any is folded, so when `rows` raises (a feed file found broken half-way) nothing
-        of them is applied. `replace`: a collection the rows are the complete truth of
-        (a full resync), emptied once they are all in."""
-        with no_cyclic_gc():  # lines by the million, no reference cycles
-            staged: dict[CollectionKey, list[Staged | None]] = {}
-            days: dict[str, str] = {}  # one string per day, not one per review
-            if replace is not None:
-                self.collection(*replace)
-                staged[replace] = []
-            for row in rows:
-                key = (row.kind, row.website_id)
-                got = staged.get(key)
-                if got is None:
-                    self.collection(*key)  # a bad collection name fails before any fold
-                    got = staged[key] = []
-                got.append(self._staged(row, days))
-            if replace is not None:
-                self.collection(*replace).clear()
-            for key, items in staged.items():
-                self.collection(*key).apply(items)
+        All or nothing: when `rows` raises (a feed file found broken half-way), nothing
+        of them stays applied. Rows for a collection that held nothing before are folded
+        as they come (on a failure, it is simply empty again: a full load holds no second
+        copy of a million reviews); rows for any other are taken in (as the lines the
+        snapshot holds) and folded once all are in. `replace`: a collection the rows are
+        the complete truth of (a full resync), emptied once they are all in."""
+        staged: dict[CollectionKey, list[Staged | None]] = {}
+        direct: list[CollectionKey] = []  # collections that held nothing before
+        if replace is not None:
+            self.collection(*replace)
+            staged[replace] = []
+        days: dict[str, str] = {}  # one string per day, not one per review
+        key, take = None, None
+        try:
+            with no_cyclic_gc():  # lines by the million, no reference cycles
+                for row in rows:
+                    if (row.kind, row.website_id) != key:
+                        key = (row.kind, row.website_id)
+                        take = self._taker(key, staged, direct)
+                    take(self._staged(row, days))
+        except BaseException:
+            for gone in direct:
+                del self._collections[gone]
+            raise
+        if replace is not None:
+            self.collection(*replace).clear()
+        with no_cyclic_gc():
+            for k, items in staged.items():
+                self.collection(*k).apply(items)
+
+    def _taker(self, key: CollectionKey, staged: dict, direct: list) -> Callable[[Staged], None]:
+        """Where a collection's rows go: folded at once, or staged."""
+        if key in staged:
+            return staged[key].append
+        col = self.collection(*key)  # a bad collection name fails before any fold
+        if key in direct or col.untouched_and_empty():
+            if key not in direct:
+                direct.append(key)
+            return col.fold
+        staged[key] = []
+        return staged[key].append
 
     def _staged(self, row: Row, days: dict[str, str]) -> Staged:
         review = row.review
