@@ -107,10 +107,6 @@ class Collection:
         self.load_month(month)
         return self.days.setdefault(day, {})
 
-    def get(self, review_id: str) -> bytes | None:
-        d = self.index.get(review_id)
-        return None if d is None else self.day(d).get(review_id)
-
     def count(self) -> int:
         return len(self.index)
 
