@@ -19,18 +19,20 @@ What the data looks like (all knobs below are module constants, documented in
 bench/README.md):
 
 - reviews 0..N-1 are spread over ~3 years (`YEARS`) ending the day before the
-  first night, in id order; the first `products` reviews cover every product once,
-  the rest pick products with a skew (a few best-sellers with thousands of reviews,
-  a long tail with a handful);
+  first night, in id order (the vendor's ids are sequential: they grow with
+  dates); the first `products` reviews cover every product once, the rest pick
+  products with a skew (a few best-sellers with thousands of reviews, a long tail
+  with a handful);
 - text length in words is log-normal (median 12 words, a long tail up to 400),
   French vocabulary with accents, some English, a few emoji, quotes, newlines and
   a rare tab inside the text;
 - ratings skewed to 5 stars; ~20% of reviews have a merchant reply, ~3% a second
   (customer) reply;
 - a night of D rows: `NEW_SHARE` new reviews dated in the last 3 days,
-  `REPLY_SHARE` updates of reviews from the last 30 days that gain a merchant
-  reply, `ANON_SHARE` anonymisations of reviews of any age (GDPR requests),
-  the rest deletions of reviews from the last 90 days (refused after a dispute).
+  `REPLY_SHARE` updates that give a review a merchant reply (of reviews from the
+  last 30 days, but `OLD_UPDATE_SHARE` of them of any age), `ANON_SHARE`
+  anonymisations of reviews of any age (GDPR requests), the rest deletions of
+  reviews from the last 90 days (refused after a dispute).
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ FIRST_NIGHT = dt.date(2026, 11, 1)  # day0 (the full file) is the day before
 NEW_SHARE = 0.88
 REPLY_SHARE = 0.0995
 ANON_SHARE = 0.0005  # 2-3 rows in 5,000: GDPR requests are rare but hit any age
+OLD_UPDATE_SHARE = 1 / 20  # of the reply updates: a review of any age gains a reply
 RECENT_UPDATE_DAYS = 30
 RECENT_DELETE_DAYS = 90
 
@@ -157,16 +160,9 @@ def product_name(k: int) -> str:
     )
 
 
-_MASK = (1 << 128) - 1
-
-
-def _uuid(n: int, salt: int) -> str:
-    """A UUID-looking id, a bijection of n (distinct n give distinct ids); cheap to make."""
-    x = ((n + 1) * 0x9E3779B97F4A7C15F39CC0605CEDC835 + salt) & _MASK
-    x ^= x >> 67
-    x = (x * 0xD6E8FEB86659FD93A5B3C1F2E4D7A9B1) & _MASK
-    h = f"{x ^ (x >> 61):032x}"
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{h[16:20]}-{h[20:32]}"
+def _serial(n: int, base: int) -> str:
+    """A vendor's sequential id: it grows with the review's date, as the vendor's do."""
+    return str(base + n)
 
 
 @dataclass(slots=True)
@@ -225,8 +221,8 @@ class Gen:
             # skew: density ~ 1/sqrt(k): product 0 gets ~sqrt(N/products)*... thousands
             prod = min(self.products - 1, int(self.products * rng.random() ** 2))
         order = i - 1 if (i > 0 and rng.random() < 0.15) else i  # two products, one order
-        rid = _uuid(order, self.seed * 7)
-        prid = _uuid(i, self.seed * 13)
+        rid = _serial(order, 10_000_000)
+        prid = _serial(i, 20_000_000)
         rate = RATES[bisect.bisect_right(RATE_CUM, rng.random() * 100)]
         if rng.random() < 0.01:
             rate += ".0"
@@ -307,8 +303,11 @@ class Gen:
                     out.append(j)
             return out
 
+        n_old = round(n_reply * OLD_UPDATE_SHARE)
         ops: list[tuple[int, str, int, bool]] = []
-        ops += [(j, "UPDATE", night, False) for j in sample(recent(RECENT_UPDATE_DAYS), n_reply)]
+        recent_replies = sample(recent(RECENT_UPDATE_DAYS), n_reply - n_old)
+        ops += [(j, "UPDATE", night, False) for j in recent_replies]
+        ops += [(j, "UPDATE", night, False) for j in sample(range(existing_hi), n_old)]
         ops += [(j, "UPDATE", 0, True) for j in sample(range(existing_hi), n_anon)]
         dels = sample(recent(RECENT_DELETE_DAYS), n_del)
         ops += [(j, "DELETE", 0, False) for j in dels]

@@ -31,8 +31,10 @@ EXIT_CODES = """exit codes:
   0  done (rows may have been rejected: they are listed, never applied)
   1  rows rejected in --strict mode (that file was not applied)
   2  invalid setting, environment variable or flag
-  3  a feed file is broken as a whole (not applied, retried next run)
-  4  the source could not be listed or read (server down, login refused, host key)
+  3  a feed file is broken as a whole, or refused by its name or type (not applied,
+     retried next run; the other files are applied)
+  4  the source could not be listed or read (server down, login refused, host key),
+     or a file could not be downloaded or sized
   5  the snapshot cannot be used (damaged file, or a re-sent file that needs a full resync)
   6  another sync holds the snapshot's lock
 """
@@ -125,9 +127,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from .sources import open_source
     from .store import Snapshot
-    from .sync import checked_files, pending
 
     settings = settings_from(args)
     root = settings.path(settings.snapshot)
@@ -136,12 +136,15 @@ def cmd_status(args: argparse.Namespace) -> int:
     if settings.website_ids:
         cols = [c for c in cols if c[1] in settings.website_ids]
     ledger = snap.ledger
+    by_collection: dict[tuple[str, str], list] = {}
+    for e in ledger:
+        by_collection.setdefault(e.collection, []).append(e)
     if not root.is_dir():
         print(f"snapshot {root}: does not exist yet (review-feed sync creates it)")
     else:
         print(f"snapshot {root}: {len(cols)} collection(s), {len(ledger)} file(s) in the ledger")
     for kind, website_id in cols:
-        mine = [e for e in ledger if e.collection == (kind, website_id)]
+        mine = by_collection.get((kind, website_id), [])
         last = f"last file {mine[-1].name} ({mine[-1].date})" if mine else "no file applied"
         print(
             f"  {kind}/{website_id}: {snap.count(kind, website_id)} reviews, {last}, "
@@ -150,23 +153,35 @@ def cmd_status(args: argparse.Namespace) -> int:
     if not settings.source:
         print("source: not configured (REVIEW_FEED_SOURCE or --source)")
         return 0
+    return _status_source(settings, snap)
+
+
+def _status_source(settings: Settings, snap: Any) -> int:
+    """The source's files a sync would act on (pending), without downloading any."""
+    from .checksums import checksum_cache
+    from .plan import Decision
+    from .sources import open_source
+    from .sync import plan_files
+
     with open_source(settings) as source:
         remotes = source.list()
         wanted = set(settings.website_ids)
         remotes = [r for r in remotes if not wanted or r.feed.website_id in wanted]
-        todo = pending(snap, remotes, checked_files(settings, None, source))
+        todo = [
+            s
+            for s in plan_files(snap, remotes, checksum_cache(settings, None, source))
+            if s.decision.pending
+        ]
         print(f"source {source.description}: {len(remotes)} feed file(s), {len(todo)} pending")
-        for remote, decision in todo:
-            what = {"apply": "new", "resend": "re-sent"}.get(decision.action, decision.action)
+        for step in todo:
+            shown = step.reason and step.decision is not Decision.RESEND
             print(
-                f"  {remote.feed.name}: {what}"
-                + (
-                    f" ({decision.reason})"
-                    if decision.reason and decision.action not in ("resend",)
-                    else ""
-                )
+                f"  {step.remote.feed.name}: {step.decision.value}"
+                + (f" ({step.reason})" if shown else "")
             )
-    return 0
+        for refused in source.refused:
+            _err(str(refused.error))
+    return max((r.error.exit_code for r in source.refused), default=0)
 
 
 def cmd_export(args: argparse.Namespace) -> int:

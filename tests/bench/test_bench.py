@@ -65,9 +65,11 @@ def test_generated_feeds_are_realistic(tmp_path):
     assert any(r["moderation"] for r in rows)
     replies = [json.loads(r["moderation"]) for r in rows if r["moderation"]]
     assert all({"date", "origin", "comment"} <= set(x) for rs in replies for x in rs)
-    # about 3 years of dates
+    # about 3 years of dates; the vendor's ids grow with them
     dates = sorted(r["review_date"] for r in rows)
     assert dates[0].startswith("2023-") and dates[-1].startswith("2026-10")
+    by_id = sorted(rows, key=lambda r: int(r["product_review_id"]))
+    assert [r["review_date"] for r in by_id] == dates
     # the XML holds the same reviews and is well-formed
     xml = tmp_path / m["full"]["files"]["xml"]["path"]
     reviews = [el for el in etree.parse(str(xml)).getroot() if el.tag == "review"]
@@ -89,6 +91,10 @@ def test_generated_feeds_are_realistic(tmp_path):
             else:
                 assert r["product_review_id"] in known
         assert any(r["firstname"] == "Anonymous" for r in nrows if r["action"] == "UPDATE")
+        # updates are mostly of recent reviews, about one in twenty of any age
+        updates = [r["review_date"] for r in nrows if r["action"] == "UPDATE"]
+        old = [d for d in updates if d < "2026-09-01"]  # recent: after 2026-10-01
+        assert 0 < len(old) <= len(updates) / 10
         known |= {r["product_review_id"] for r in nrows if r["action"] == "NEW"}
         known -= {r["product_review_id"] for r in nrows if r["action"] == "DELETE"}
 
@@ -146,8 +152,8 @@ def test_small_run_has_every_section(small_run):
     w = r["widgets"]
     for k in ("fragment", "loader", "product_page"):
         assert 0 < w[k]["gzip_bytes"] < w[k]["bytes"]
-    assert len(r["targets"]) == 11
-    assert all(t["pass"] is not None for t in r["targets"])
+    assert len(r["targets"]) == 13
+    assert all(t["pass"] is not None for t in r["targets"] if t["goal"] != "-")
 
 
 @pytest.mark.slow
@@ -158,6 +164,7 @@ def test_small_run_prints_the_table(small_run):
     r = json.loads(out.read_text(encoding="utf-8"))
     for t in r["targets"]:
         assert t["target"] in table
-    assert table.count("PASS") + table.count("MISS") == len(r["targets"])
+    budgeted = [t for t in r["targets"] if t["pass"] is not None]
+    assert table.count("PASS") + table.count("MISS") == len(budgeted)
     for section in ("1. Full load", "2-3. Nights", "4. Pelican build", "5. Weight"):
         assert section in table

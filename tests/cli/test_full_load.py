@@ -1,13 +1,13 @@
-"""A full load (a file into an empty collection) takes the fast path: rows read by two
-processes, folded as LineRows, written while rendered. Its snapshot and counts must be
-exactly those of the row-by-row path a night takes."""
+"""A full load (a file into an empty collection, where the store tracks no changes and
+writes while it renders) must give exactly the snapshot and counts of the same rows
+applied in several runs, as nights are."""
 
 from __future__ import annotations
 
-import pytest
 from clitools import product_row, tree, write_csv
 from review_feed import sync
-from review_feed.feed import FeedOptions, csvsplit, read_all
+from review_feed.feed import read_feed
+from review_feed.model import Row, RowProblem
 from review_feed.settings import load_settings
 from review_feed.sources.names import parse_name
 from review_feed.store import Layout, Snapshot
@@ -33,33 +33,25 @@ def _rows(n: int) -> list[list[str]]:
     return out
 
 
-@pytest.mark.parametrize("split", [True, False])
-def test_full_load_equals_the_row_path(tmp_path, monkeypatch, split):
+def test_full_load_equals_the_rows_applied_in_runs(tmp_path):
     src = tmp_path / "src"
     write_csv(src / NAME, _rows(6000))
     layout = Layout(max_file_bytes=60_000, index_max=1_000)  # day files and a split index
-    monkeypatch.setattr(csvsplit, "busy", lambda: False)
-    options = FeedOptions(parallel_from=1 if split else None)
-    monkeypatch.setattr(sync, "feed_options", lambda settings: options)
-    spawned = []
-    spawn = csvsplit.spawn_worker
-    monkeypatch.setattr(csvsplit, "spawn_worker", lambda *a: spawned.append(1) or spawn(*a))
-
-    settings = load_settings({}, {}, {"source": str(src), "snapshot": str(tmp_path / "fast")})
+    settings = load_settings({}, {}, {"source": str(src), "snapshot": str(tmp_path / "full")})
     report = sync.run_sync(settings, layout=layout)
-    assert report.exit_code == 0 and bool(spawned) == split
+    assert report.exit_code == 0
 
-    # the row-by-row path: Rows from read_feed, located and applied as a night is
-    parsed = read_all(src / NAME, parse_name(NAME), options)
-    with Snapshot(tmp_path / "rows", layout) as snap:
-        snap.locate(parsed.rows)
-        snap.apply(parsed.rows)
-        snap.commit()
-    fast, rows = tree(tmp_path / "fast"), tree(tmp_path / "rows")
-    fast.pop("ledger.json")
-    rows.pop("ledger.json")
-    assert fast == rows and len(fast) > 20
+    items = list(read_feed(src / NAME, parse_name(NAME)))
+    rows = [r for r in items if isinstance(r, Row)]
+    for part in (rows[:2500], rows[2500:4000], rows[4000:]):  # three runs, as nights
+        with Snapshot(tmp_path / "runs", layout) as snap:
+            snap.apply(part)
+            snap.commit()
+    full, runs = tree(tmp_path / "full"), tree(tmp_path / "runs")
+    full.pop("ledger.json")
+    runs.pop("ledger.json")
+    assert full == runs and len(full) > 20
     counts = report.applied[0].counts
-    assert counts.rejected == len(parsed.problems) > 0
-    assert counts.delete == sum(1 for r in parsed.rows if r.review is None) > 0
-    assert counts.new + counts.update + counts.delete == len(parsed.rows)
+    assert counts.rejected == sum(isinstance(r, RowProblem) for r in items) > 0
+    assert counts.delete == sum(1 for r in rows if r.review is None) > 0
+    assert counts.new + counts.update + counts.delete == len(rows)

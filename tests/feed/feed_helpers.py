@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from review_feed.feed import FeedOptions, ParsedFile, read_all, read_feed
+from review_feed.feed import FeedOptions, read_feed
+from review_feed.model import Row, RowProblem, VendorAverage
 from review_feed.sources.names import parse_name
 
 PRODUCT_HEADER = (
@@ -36,6 +38,27 @@ SITE_HEADER = (
     "order_ref",
     "moderation",
 )
+
+
+@dataclass
+class ParsedFile:
+    """A whole file read: valid rows in file order, rejected rows, vendor averages."""
+
+    rows: list[Row] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+    averages: list[VendorAverage] = field(default_factory=list)
+
+
+def read_all(path: Path, name, options: FeedOptions | None = None) -> ParsedFile:
+    out = ParsedFile()
+    for item in read_feed(path, name, options):
+        if isinstance(item, Row):
+            out.rows.append(item)
+        elif isinstance(item, RowProblem):
+            out.problems.append(item)
+        else:
+            out.averages.append(item)
+    return out
 
 
 def tsv(*rows, end: str = "\n") -> str:

@@ -452,18 +452,20 @@ def test_oversize_cell_is_a_file_error_and_csv_limit_is_restored(tmp_path):
     ],
 )
 def test_oversize_in_bytes_not_characters(tmp_path, column, newline):
-    # 600 characters of "é" are 1200 bytes: over a 1000-byte limit. The review
-    # text and the replies are measured in bytes on every row; any other cell
-    # on rows that span lines (on one line, the csv module counts characters).
+    # 600 characters of "é" are 1200 bytes: over a 1000-byte limit. A review with its
+    # names and replies is measured in bytes: over the cap, the row is rejected
     sep = "\n" if newline else " "
     value = f"é{sep}" + "é" * 600
     if column == "moderation":
         value = json.dumps([{"comment": value}], ensure_ascii=False)
     quoted = '"' + value.replace('"', '""') + '"'
-    msg = _file_error(
-        tmp_path, tsv(PRODUCT_HEADER, product_row(**{column: quoted})), max_field_size=1000
+    text = tsv(PRODUCT_HEADER, product_row(**{column: quoted}), product_row(product_review_id="P2"))
+    parsed = parse(tmp_path, text, options=FeedOptions(max_field_size=1000))
+    [p] = parsed.problems
+    assert [r.id for r in parsed.rows] == ["P2"]
+    assert (
+        p.where == "line 2" and "bytes" in p.message and "REVIEW_FEED_MAX_FIELD_SIZE" in p.message
     )
-    assert "line 2" in msg and "bytes" in msg and "REVIEW_FEED_MAX_FIELD_SIZE" in msg
 
 
 def test_big_cells_under_the_limit_pass(tmp_path):
@@ -561,38 +563,6 @@ def test_options_from_settings():
     assert opts == FeedOptions(
         field_map={"Sterne": "rate"}, max_field_size=4096, store_order_ref=True
     )
-
-
-@pytest.mark.parametrize(
-    "moderation",
-    [
-        '[{"date": "2026-11-20 10:00:00", "origin": "2", "comment": "Merci !"}]',
-        '[{"date": "2026-11-20T10:00:00", "origin": "1", "comment": " a "},'
-        ' {"date": "2026-11-21 23:59:59", "origin": "3", "comment": ""}]',
-        '[{"date": "2026-11-20 24:00:00", "origin": "2", "comment": "bad hour"}]',
-        '[{"date": "2026-02-30 10:00:00", "origin": "2", "comment": "bad day"}]',
-        '[{"date": "2026-11-20 10:00:00", "origin": 2, "comment": "int origin"}]',
-        '[{"date": "2026-11-20 10:00:00", "origin": "Brand", "comment": "word"}]',
-        '[{"date": "2026-11-20 10:00:00", "author": "2", "text": "other keys"}]',
-        '[{"date": "2026-11-20 10:00:00", "origin": "2", "comment": "a\\r\\nb"}]',
-        "[]",
-        "null",
-        "  ",
-    ],
-)
-def test_moderation_fast_path_agrees_with_the_careful_one(moderation):
-    from review_feed.feed.build import Context
-
-    ctx = Context("f.csv", "product", "acme-7f3a", 1 << 20, False)
-    values = list(dict(zip(PRODUCT_HEADER, product_row(), strict=True)).values())
-    del values[11]  # email: the builder never takes it
-    values[-1] = moderation
-    got = ctx.build(tuple(values), "line 2")
-    careful = ctx.replies_json(moderation, "line 2") if moderation.strip() else ()
-    if isinstance(careful, RowProblem):
-        assert got == careful
-    else:
-        assert got.review.replies == careful
 
 
 def test_problem_messages_never_show_an_email(tmp_path):

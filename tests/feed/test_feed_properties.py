@@ -6,10 +6,9 @@ import csv
 import io
 from xml.sax.saxutils import escape
 
-from feed_helpers import PRODUCT_HEADER, name_for, product_row
+from feed_helpers import PRODUCT_HEADER, name_for, product_row, read_all
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from review_feed.feed import read_all
 from review_feed.feed.values import normalise_date
 
 # Any text but surrogates and NUL; CR is normalised, so compare after the same rule.

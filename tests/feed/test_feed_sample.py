@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from review_feed.feed import read_all
+from feed_helpers import read_all
 from review_feed.model import Action, Reply
 from review_feed.sources.names import select
 

@@ -128,25 +128,3 @@ def test_shorten_cuts_long_values():
 def test_shorten_masks_email_addresses():
     assert shorten("eva.garnier@example.fr") == "'<e-mail>'"
     assert "example" not in shorten("contact: eva@example.fr, merci")
-
-
-def test_fast_records_are_the_model_records():
-    from review_feed.feed.build import new_reply, new_review, new_row
-    from review_feed.model import Action, Reply, Review, Row
-
-    reply = new_reply("2026-11-20T10:00:00", "merchant", "Merci")
-    review = new_review(
-        "product", "w", "P1", "R1", "S", None, 4, "t", "Eva G.", "2026-11-19", None, (reply,), None
-    )
-    row = new_row(Action.NEW, "product", "w", "P1", review, "line 2")
-    assert type(reply) is Reply and type(review) is Review and type(row) is Row
-    assert reply == Reply("2026-11-20T10:00:00", "merchant", "Merci")
-    assert review == Review(
-        "product", "w", "P1", "R1", "S", None, 4, "t", "Eva G.", "2026-11-19", None, (reply,), None
-    )
-    assert row == Row(Action.NEW, "product", "w", "P1", review, "line 2")
-    assert hash(row) == hash(Row(Action.NEW, "product", "w", "P1", review, "line 2"))
-    with pytest.raises(AttributeError):
-        review.rating = 5  # type: ignore[misc]
-    with pytest.raises(AttributeError):
-        row.where = "x"  # type: ignore[misc]

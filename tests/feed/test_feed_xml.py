@@ -231,9 +231,10 @@ def test_not_utf8_xml(tmp_path):
 
 
 def test_oversize_xml_value(tmp_path):
-    text = doc(review_xml(review="é" * 600))
-    with pytest.raises(FeedFileError, match=r"review #1.*over REVIEW_FEED_MAX_FIELD_SIZE"):
-        list(stream(tmp_path, text, ext="xml", max_field_size=1000))
+    text = doc(review_xml(review="é" * 600), review_xml(prid="P2"))
+    items = list(stream(tmp_path, text, ext="xml", max_field_size=1000))
+    assert [type(i).__name__ for i in items] == ["RowProblem", "Row"]
+    assert "review #1" in str(items[0]) and "over REVIEW_FEED_MAX_FIELD_SIZE" in str(items[0])
 
 
 def test_empty_feed_element(tmp_path):

@@ -180,6 +180,21 @@ def ftpsd(ftp_root, tls_cert) -> Iterator[Ftpd]:
 
 
 @pytest.fixture
+def lying_ftpd(ftp_root) -> Iterator:
+    """`lying_ftpd(mlsd_sizes={name: fact}, size_replies={name: text})`: a pyftpdlib server
+    whose MLSD size facts and SIZE answers lie for the named files."""
+    servers: list[Ftpd] = []
+
+    def start(**kw) -> Ftpd:
+        servers.append(_ftpd(ftp_root, **kw))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
 def ftpd_no_mlsd(ftp_root) -> Iterator[Ftpd]:
     server = _ftpd(ftp_root, mlsd=False)
     yield server

@@ -263,12 +263,16 @@ class _Handle(paramiko.SFTPHandle):
 
 
 class _SFTP(paramiko.SFTPServerInterface):
-    """Serves `root` as `/` and as the login's home; `fake_names` are listed but do not exist."""
+    """Serves `root` as `/` and as the login's home; `fake_names` are listed but do not exist;
+    `listed_sizes` are the sizes the listing gives for those names (a lying listing)."""
 
-    def __init__(self, server, root: Path, fake_names: list[str], *args, **kwargs) -> None:
+    def __init__(
+        self, server, root: Path, fake_names: list[str], listed_sizes: dict, *args, **kwargs
+    ) -> None:
         super().__init__(server, *args, **kwargs)
         self.root = root
         self.fake_names = fake_names
+        self.listed_sizes = listed_sizes
 
     def canonicalize(self, path):
         return posixpath.normpath("/" + path)  # relative = from the home, which is the root
@@ -283,6 +287,7 @@ class _SFTP(paramiko.SFTPServerInterface):
             for name in os.listdir(real):
                 attr = paramiko.SFTPAttributes.from_stat(os.lstat(os.path.join(real, name)))
                 attr.filename = name
+                attr.st_size = self.listed_sizes.get(name, attr.st_size)
                 out.append(attr)
             for name in self.fake_names:
                 attr = paramiko.SFTPAttributes()
@@ -346,6 +351,7 @@ class ParamikoSftpd:
         self.password = password
         self.host_key = host_key
         self.fake_names: list[str] = []
+        self.listed_sizes: dict[str, int] = {}  # name -> the size its listing gives
         self.port = 0
         self._sock: socket.socket | None = None
         self._threads: list[threading.Thread] = []
@@ -374,7 +380,9 @@ class ParamikoSftpd:
                 return
             t = paramiko.Transport(conn)
             t.add_server_key(self.host_key.pkey)
-            t.set_subsystem_handler("sftp", paramiko.SFTPServer, _SFTP, self.root, self.fake_names)
+            t.set_subsystem_handler(
+                "sftp", paramiko.SFTPServer, _SFTP, self.root, self.fake_names, self.listed_sizes
+            )
             self._transports.append(t)
             try:
                 t.start_server(server=_Server(self.user, self.password))
@@ -401,6 +409,8 @@ class Ftpd:
     password: str
     tls: tuple[Path, Path] | None = None  # (cert, key)
     mlsd: bool = True
+    mlsd_sizes: dict[str, str] = field(default_factory=dict)  # name -> the size fact MLSD gives
+    size_replies: dict[str, str] = field(default_factory=dict)  # name -> the answer to SIZE
     port: int = 0
     proc: subprocess.Popen | None = None
 
@@ -420,6 +430,8 @@ class Ftpd:
             cmd += ["--cert", str(self.tls[0]), "--key", str(self.tls[1])]
         if not self.mlsd:
             cmd.append("--no-mlsd")
+        cmd += [f"--mlsd-size={k}={v}" for k, v in self.mlsd_sizes.items()]
+        cmd += [f"--size-reply={k}={v}" for k, v in self.size_replies.items()]
         env = dict(os.environ, FTPD_PASSWORD=self.password)
         self.proc = subprocess.Popen(
             cmd,

@@ -7,7 +7,7 @@ from review_feed.errors import ConfigError
 from review_feed.sources import parse_remote_url
 from review_feed.sources.names import parse_name
 from review_feed.sources.remote import local_name, unsafe_name
-from review_feed.sources.sshkeys import _parse_pins, looks_like_known_hosts
+from review_feed.sources.sshkeys import looks_like_known_hosts, parse_pins
 
 
 @pytest.mark.parametrize(
@@ -54,6 +54,9 @@ def test_join():
         ("sftp://u:hunter2-secret@h/x", "must not contain a password"),
         ("sftp://u:@h/x", "must not contain a password"),
         ("ftp://u:hunter2-secret@h:21/x", "must not contain a password"),
+        ("ftp://u%3Ahunter2-secret@h:21/x", "must not contain a password"),
+        ("sftp://u%3ahunter2-secret@h/x", "must not contain a password"),
+        ("sftp://u@[::1/hunter2", "not a valid URL"),
         ("sftp://h/x", "needs a user name"),
         ("sftp://u@h:99999/x", "not a valid URL"),
         ("sftp://u@h:port/x", "not a valid URL"),
@@ -79,10 +82,10 @@ def test_local_names_are_built_from_the_parsed_parts():
 
 def test_pins_and_known_hosts_text():
     fp = "SHA256:" + "A" * 43
-    assert _parse_pins(f"{fp}, {'B' * 43}=") == (fp, "SHA256:" + "B" * 43)
+    assert parse_pins(f"{fp}, {'B' * 43}=") == (fp, "SHA256:" + "B" * 43)
     for bad in ("MD5:12:34", "SHA256:short", "SHA256:" + "*" * 43):
         with pytest.raises(ConfigError):
-            _parse_pins(bad)
+            parse_pins(bad)
     assert looks_like_known_hosts("[h]:2222 ssh-ed25519 AAAAC3Nza")
     assert looks_like_known_hosts("|1|abc=|def= ecdsa-sha2-nistp256 AAAAE2V")
     assert not looks_like_known_hosts("/home/me/.ssh/known_hosts")

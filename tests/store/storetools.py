@@ -5,8 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from review_feed.model import Action, LineRow, Reply, Review, Row, encode_line
-from review_feed.store import line_record
+from review_feed.model import Action, Reply, Review, Row
 
 
 def review(
@@ -43,14 +42,6 @@ def upsert(r: Review, action: Action = Action.NEW) -> Row:
 
 def delete(rid: str, *, kind: str = "product", website_id: str = "acme") -> Row:
     return Row(Action.DELETE, kind, website_id, rid, None, "line 2")
-
-
-def as_line(row: Row, keep_order_ref: bool = False) -> LineRow:
-    """A Row as the LineRow the feed's full-load path makes of it."""
-    if row.review is None:
-        return (row.action.value, row.id, None, None)
-    line = encode_line(line_record(row.review, keep_order_ref))
-    return (row.action.value, row.id, row.review.date, line)
 
 
 def tree(root: Path) -> dict[str, bytes]:

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from review_feed.model import Action
 from review_feed.store import Layout, Snapshot, read_reviews
-from storetools import as_line, delete, review, tree, upsert
+from storetools import delete, review, tree, upsert
 
 IDS = [f"PR{i}" for i in range(12)]
 DATES = [
@@ -70,20 +70,16 @@ def _model(actions):
 
 
 def _run(root: Path, layout: Layout, runs, how: str = "rows") -> None:
-    """Apply each run in its own commit. `how`: "rows" (apply), "located" (locate the
-    run's ids first, as a sync does) or "lines" (the first run, into the empty snapshot,
-    as encoded LineRows: the full-load path)."""
-    for n, chunk in enumerate(runs):
+    """Apply each run in its own commit. `how`: "rows" (one apply per run) or "one by
+    one" (one apply per row: a run's first rows are then folded before its later ones
+    are taken in)."""
+    for chunk in runs:
         rows = list(_rows(chunk))
         with Snapshot(root, layout) as snap:
-            if how == "lines" and n == 0:
-                for kind in ("product", "site"):
-                    mine = [as_line(r) for r in rows if r.kind == kind]
-                    assert snap.empty_and_untouched(kind, "acme")
-                    snap.apply_lines(kind, "acme", mine)
+            if how == "one by one":
+                for row in rows:
+                    snap.apply([row])
             else:
-                if how == "located":
-                    snap.locate(rows)
                 snap.apply(rows)
             snap.commit()
 
@@ -99,9 +95,8 @@ def test_runs_equal_model_and_all_at_once(actions, cuts, layout):
         _run(many, layout, runs)
         assert list(read_reviews(many)) == _model(actions)
         assert tree(one) == tree(many)
-        # the sync's two fast paths give the very same bytes: a first file folded as
-        # LineRows, and nights whose ids are located in one pass over a split index
-        for how in ("lines", "located"):
+        # the same rows applied one by one give the very same bytes
+        for how in ("one by one",):
             other = Path(tmp, how)
             _run(other, layout, runs, how)
             assert tree(other) == tree(many), how

@@ -315,3 +315,31 @@ def test_a_failed_write_is_one_store_error_and_records_nothing(tmp_path, monkeyp
     assert "No space left on device" in msg and "\n" not in msg and "run sync again" in msg
     monkeypatch.undo()
     assert tree(tmp_path) == before  # the ledger and every file as they were
+
+
+class _Broken(Exception):
+    pass
+
+
+def _rows_then_break(rows):
+    yield from rows
+    raise _Broken
+
+
+@pytest.mark.parametrize("held_before", [False, True])
+def test_apply_is_all_or_nothing(tmp_path, held_before):
+    # rows that break off half-way (a feed file found broken) leave nothing applied,
+    # whether the collection was empty (folded as the rows come) or not (staged)
+    if held_before:
+        write_reviews(tmp_path, [review(1)])
+    before = tree(tmp_path)
+    with Snapshot(tmp_path) as snap:
+        with pytest.raises(_Broken):
+            snap.apply(_rows_then_break([upsert(review(2)), upsert(review(3)), delete("PR00001")]))
+        assert snap.changes() == {}
+        snap.apply([upsert(review(4))])
+        snap.commit()
+    after = tree(tmp_path)
+    want = sorted([1, 4] if held_before else [4])
+    assert [r.id for r in read_reviews(tmp_path)] == [f"PR{i:05d}" for i in want]
+    assert after != before

@@ -1,6 +1,6 @@
 """The feed layer: read one vendor file, yield normalised rows. Pure: no I/O but the file.
 
-    from review_feed.feed import FeedOptions, read_feed, read_all
+    from review_feed.feed import FeedOptions, read_feed
     for item in read_feed(path, feed_name, FeedOptions(field_map={...})):
         ...  # Row | RowProblem | VendorAverage, in file order
 
@@ -8,6 +8,6 @@ See the README ("Feed formats") for the formats and rules.
 """
 
 from .options import FeedOptions
-from .reader import ParsedFile, read_all, read_feed, read_lines
+from .reader import read_feed
 
-__all__ = ["FeedOptions", "ParsedFile", "read_all", "read_feed", "read_lines"]
+__all__ = ["FeedOptions", "read_feed"]

@@ -13,20 +13,16 @@ from .fields import check_field_map
 class FeedOptions:
     # user's column/element name -> canonical name (REVIEW_FEED_FIELD_MAP)
     field_map: Mapping[str, str] = field(default_factory=dict)
-    # largest cell, in bytes of UTF-8 (REVIEW_FEED_MAX_FIELD_SIZE)
+    # largest cell, and largest review with its replies, in bytes of UTF-8
+    # (REVIEW_FEED_MAX_FIELD_SIZE)
     max_field_size: int = 1 << 20
     # keep the order reference in the Review (REVIEW_FEED_STORE_ORDER_REF)
     store_order_ref: bool = False
-    # a CSV file of this many bytes or more is read by two processes (None: never);
-    # below it a second process costs more than it saves
-    parallel_from: int | None = 32 << 20
 
     def __post_init__(self) -> None:
         check_field_map(self.field_map)
         if self.max_field_size <= 0:
             raise ValueError("max_field_size must be above 0")
-        if self.parallel_from is not None and self.parallel_from <= 0:
-            raise ValueError("parallel_from must be above 0 (or None: never)")
 
     @classmethod
     def from_settings(cls, settings: Any) -> FeedOptions:

@@ -10,10 +10,11 @@ from lxml import etree
 
 from ..errors import FeedFileError
 from ..model import Row, RowProblem
-from .build import BUILD_FIELDS, Context, gc_paused
+from .build import BUILD_FIELDS, Context, build_row
 
 _CHUNK = 1 << 16
 _WHERE_SUFFIX = re.compile(r",? line \d+, column \d+\.?$")
+_ROOT = re.compile(rb"<(?:[^\s/>:]+:)?([^\s/>:]+)")
 
 _TEXT_FIELDS = BUILD_FIELDS[:-1]  # the values of child elements; replies come apart
 
@@ -31,12 +32,12 @@ def _text(el) -> str:
 def _syntax_error(exc: etree.XMLSyntaxError, path: Path, file: str, count: int) -> FeedFileError:
     line, col, msg = exc.lineno, (exc.position or (0, 0))[1], exc.msg or str(exc)
     if not line:
-        # iterparse sometimes reports a generic error at line 0; the real one is in
-        # the error log, which is shared across parses: take this file's last one
+        # at the end the parser may report a generic error at line 0; the real one is in
+        # the error log, which is shared across parses: this file's first fatal one
         log = getattr(exc, "error_log", None) or ()
-        mine = [e for e in log if e.level_name == "FATAL" and e.filename == str(path)]
-        if mine:
-            line, col, msg = mine[-1].line, mine[-1].column, mine[-1].message
+        fatal = [e for e in log if e.level_name == "FATAL" and e.filename == str(path)]
+        if fatal:
+            line, col, msg = fatal[0].line, fatal[0].column, fatal[0].message
     msg = _WHERE_SUFFIX.sub("", str(msg).strip()).rstrip(".")
     if not line and path.stat().st_size == 0:
         msg = "the file is empty"
@@ -46,12 +47,13 @@ def _syntax_error(exc: etree.XMLSyntaxError, path: Path, file: str, count: int) 
     )
 
 
-def _check_prolog(path: Path, file: str) -> None:
+def _check_prolog(path: Path, file: str) -> str | None:
     """Refuse a DOCTYPE (hence any entity or DTD) before the parser sees it.
 
     Walks the prolog (XML declaration, comments, processing instructions) up
     to the root element, reading in chunks and keeping only what is unread;
-    the parsed document's info is checked again as a second guard.
+    the parsed document's info is checked again as a second guard. Returns the
+    root element's local name (None when there is none to read).
     """
     with path.open("rb") as fh:
         buf = fh.read(_CHUNK)
@@ -74,7 +76,7 @@ def _check_prolog(path: Path, file: str) -> None:
                 while end < 0:
                     more = fh.read(_CHUNK)
                     if not more:
-                        return  # unterminated: the parser reports it
+                        return None  # unterminated: the parser reports it
                     keep = max(pos, len(buf) - len(end_mark))
                     lines_before += buf.count(b"\n", 0, keep)
                     buf, pos = buf[keep:] + more, 0
@@ -88,7 +90,9 @@ def _check_prolog(path: Path, file: str) -> None:
                     f"{file}: line {line}: a <!{word}...> declaration; a feed never needs one "
                     "(DTDs and entities are refused), the file is rejected"
                 )
-            return  # the root element (or garbage the parser reports)
+            # the root element (or garbage the parser reports): its name without prefix
+            name = _ROOT.match(buf, pos)
+            return name[1].decode("utf-8", "replace") if name else None
 
 
 def _refuse_dtd(doc, file: str) -> None:
@@ -103,40 +107,22 @@ def _refuse_dtd(doc, file: str) -> None:
 def read_xml(
     path: Path, ctx: Context, table: dict[str, tuple[str, int]]
 ) -> Iterator[Row | RowProblem]:
-    file = ctx.file
-    try:
-        _check_prolog(path, file)
-    except OSError as exc:
-        raise FeedFileError(f"{file}: cannot read {path}: {exc.strerror or exc}") from None
-    with gc_paused():
-        skip = 0
-        if ctx.parallel_from is not None:
-            from .xmlsplit import read_split
+    """Every `review` element wherever it is (not one inside another: that is its text).
 
-            # A big file is read by two processes (xmlsplit); None once it is all read.
-            # Otherwise (a small file, or the split went wrong) this reader goes on
-            # alone, from the start, past the records already handed out.
-            skip = yield from read_split(path, ctx, table)
-            if skip is None:
-                return
-        yield from records(str(path), path, ctx, table, skip)
-
-
-def records(
-    source, path: Path, ctx: Context, table, skip: int = 0, line_off: int = 0
-) -> Iterator[Row | RowProblem]:
-    """Every record of `source` (a file name or a binary stream) past the first `skip`.
-
-    In a worker's compact mode a record's place is (count, line + line_off)
-    rather than the message text (xmlsplit adds what comes before its part).
+    The file is fed to the parser in chunks; after each, every element done with is
+    dropped (each review once read, and whatever else the file holds around them), so
+    memory stays that of a chunk and one review, whatever the file's shape.
     """
     file = ctx.file
-    limit = ctx.limit
-    compact = ctx.compact
-    events = etree.iterparse(
-        source,
-        events=("end",),
-        tag="{*}review",
+    try:
+        root_name = _check_prolog(path, file)
+    except OSError as exc:
+        raise FeedFileError(f"{file}: cannot read {path}: {exc.strerror or exc}") from None
+    # events: the root's start (to hold the tree), each review's start and end
+    tags = ["{*}review"] + ([f"{{*}}{root_name}"] if root_name else [])
+    parser = etree.XMLPullParser(
+        events=("start", "end"),
+        tag=tags,
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -145,43 +131,64 @@ def records(
         remove_comments=True,
         remove_pis=True,
         recover=False,
+        base_url=str(path),  # names the file in the error log
     )
-    count = 0
-    checked = False
-    cache: dict[str, tuple[int, int] | None] = {}  # tag as written -> slot, for this file
-    inside: dict[str, bool] = {}  # a parent's tag as written -> is it a review
+    reading = _Reading(ctx, table)
     try:
-        for _, elem in events:
-            if not checked:
-                _refuse_dtd(elem.getroottree(), file)
-                checked = True
-            parent = elem.getparent()
-            if parent is not None:
-                ptag = parent.tag
-                inner = inside.get(ptag)
-                if inner is None:
-                    inner = inside[ptag] = _local(ptag) == "review"
-                if inner:
-                    continue  # the review text inside a review record
-            count += 1
-            if count > skip:
-                if compact:
-                    where = (count, elem.sourceline + line_off)
-                else:
-                    where = f"review #{count} (line {elem.sourceline})"
-                yield _record(elem, ctx, table, where, limit, cache)
-            # constant memory: drop the record and everything before it
-            elem.clear(keep_tail=False)
-            if parent is not None:
-                while elem.getprevious() is not None:
-                    del parent[0]
-        root = events.root
-        if not checked and root is not None:
-            _refuse_dtd(root.getroottree(), file)
+        with path.open("rb") as fh:
+            while chunk := fh.read(_CHUNK):
+                parser.feed(chunk)
+                yield from reading.events(parser.read_events())
+                reading.prune()
+            root = parser.close()
+            yield from reading.events(parser.read_events())
+        _refuse_dtd(root.getroottree(), file)
     except etree.XMLSyntaxError as exc:
-        raise _syntax_error(exc, path, file, count) from None
+        raise _syntax_error(exc, path, file, reading.count) from None
     except OSError as exc:
         raise FeedFileError(f"{file}: cannot read {path}: {exc.strerror or exc}") from None
+
+
+class _Reading:
+    """The reviews of one file as its parser's events come, and the tree kept small."""
+
+    def __init__(self, ctx: Context, table: dict[str, tuple[str, int]]) -> None:
+        self.ctx = ctx
+        self.table = table
+        self.root = None
+        self.count = 0
+        self.reviews: dict[str, bool] = {}  # tag as written -> is it a review
+        self.slots: dict[str, tuple[int, int] | None] = {}  # tag as written -> slot
+
+    def is_review(self, tag) -> bool:
+        got = self.reviews.get(tag)
+        if got is None:
+            got = self.reviews[tag] = tag.__class__ is str and _local(tag) == "review"
+        return got
+
+    def events(self, events) -> Iterator[Row | RowProblem]:
+        for event, elem in events:
+            if self.root is None:
+                self.root = elem.getroottree().getroot()
+                _refuse_dtd(elem.getroottree(), self.ctx.file)
+            if event != "end" or not self.is_review(elem.tag):
+                continue
+            parent = elem.getparent()
+            if parent is not None and self.is_review(parent.tag):
+                continue  # the review text inside a review record
+            self.count += 1
+            where = f"review #{self.count} (line {elem.sourceline})"
+            yield _record(elem, self.ctx, self.table, where, self.slots)
+            elem.clear(keep_tail=False)
+
+    def prune(self) -> None:
+        """Drop every finished element: along the path of open elements from the root, all
+        but the last child at each level (inside an open review, nothing: it is not read)."""
+        node = self.root
+        while node is not None and len(node) and not self.is_review(node.tag):
+            if len(node) > 1:
+                del node[:-1]
+            node = node[-1]
 
 
 _MODERATION = len(_TEXT_FIELDS)
@@ -206,58 +213,40 @@ _MISS = object()
 _NO_RANK = (9,) * len(_TEXT_FIELDS)
 
 
-def _record(elem, ctx: Context, table, where: str, limit: int, cache: dict) -> Row | RowProblem:
+def _record(elem, ctx: Context, table, where: str, cache: dict) -> Row | RowProblem:
+    """One review element's values (the best-ranked name of each field) -> build_row."""
     raw: list = [""] * len(_TEXT_FIELDS)
     best = list(_NO_RANK)
     moderation = None
-    quarter = limit // 4
-    for key, value in elem.items():
-        slot = cache.get(key, _MISS)
+    named = [(k, v) for k, v in elem.items()]  # attributes, then child elements
+    named += [(c.tag, c) for c in elem if c.tag.__class__ is str]  # not entity references
+    for name, value in named:
+        slot = cache.get(name, _MISS)
         if slot is _MISS:
-            slot = _slot_of(key, table, cache)
+            slot = _slot_of(name, table, cache)
         if slot is None:
             continue
         i, rank = slot
         if i == _MODERATION:
-            continue
-        if rank < best[i]:
+            if value.__class__ is not str:
+                moderation = value
+        elif rank < best[i]:
             best[i] = rank
-            raw[i] = value
-    for child in elem:
-        tag = child.tag
-        if tag.__class__ is not str:
-            continue  # an entity reference or other non-element node
-        slot = cache.get(tag, _MISS)
-        if slot is _MISS:
-            slot = _slot_of(tag, table, cache)
-        if slot is None:
+            raw[i] = value if value.__class__ is str else _text(value)
+    raw.append(_exchanges(moderation) if moderation is not None else [])
+    return build_row(ctx, raw, where)
+
+
+def _exchanges(moderation) -> list[tuple]:
+    """`<moderation><exchange date=.. author=..><comment>..` -> (date, origin, comment)."""
+    out = []
+    for ex in moderation:
+        if ex.tag.__class__ is not str:
             continue
-        i, rank = slot
-        if i == _MODERATION:
-            moderation = child
-            continue
-        if rank < best[i]:
-            best[i] = rank
-            value = child.text
-            if value is None or len(child):
-                value = _text(child)
-            if len(value) > quarter:
-                ctx.check_size(value, where, _TEXT_FIELDS[i])
-            raw[i] = value
-    replies: tuple | RowProblem = ()
-    if moderation is not None and len(moderation):
-        triplets = []
-        for ex in moderation:
-            if ex.tag.__class__ is not str:
-                continue
-            item = {_local(k).lower(): v for k, v in ex.attrib.items()}
-            for c in ex:
-                if c.tag.__class__ is str:
-                    item[_local(c.tag).lower()] = _text(c)
-            comment = item.get("comment", item.get("text", item.get("message", "")))
-            if len(comment) > quarter:
-                ctx.check_size(comment, where, "moderation/exchange/comment")
-            triplets.append((item.get("date"), item.get("author", item.get("origin")), comment))
-        replies = ctx.replies(triplets, where, "exchange")
-    raw.append(replies)
-    return ctx.build(raw, where)
+        item = {_local(k).lower(): v for k, v in ex.attrib.items()}
+        for c in ex:
+            if c.tag.__class__ is str:
+                item[_local(c.tag).lower()] = _text(c)
+        comment = item.get("comment", item.get("text", item.get("message", "")))
+        out.append((item.get("date"), item.get("author", item.get("origin")), comment))
+    return out

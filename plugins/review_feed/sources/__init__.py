@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from ..errors import ConfigError
 from ..settings import Settings
@@ -37,17 +38,30 @@ def open_source(settings: Settings, base: Path | None = None) -> Source:
     url = settings.source
     if not url:
         raise ConfigError("REVIEW_FEED_SOURCE is not set: give a folder or an sftp://, ftp:// URL")
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme in ("", "file") or (len(scheme) == 1 and url[1:2] == ":"):
-        path = Path(parts.path if scheme == "file" else url)
-        return LocalSource(settings.path(str(path), base), settings.website_ids)
+    m = _SCHEME.match(url)
+    scheme = m[1].lower() if m else ""
     if scheme in ("sftp", "ftp", "ftps"):
         return _open_remote(settings, parse_remote_url(url), base)
-    raise ConfigError(
-        f"REVIEW_FEED_SOURCE has an unsupported scheme {scheme!r}: use a folder, file://, "
-        "sftp://, ftp:// or ftps://"
-    )
+    if scheme not in ("", "file"):
+        raise ConfigError(
+            f"REVIEW_FEED_SOURCE has an unsupported scheme {scheme!r}: use a folder, file://, "
+            "sftp://, ftp:// or ftps://"
+        )
+    if not scheme and _MISTYPED_URL.search(url):
+        # Never repeat it: a mistyped URL may hold a password.
+        raise ConfigError(
+            "REVIEW_FEED_SOURCE looks like a mistyped URL, not a folder (it is not repeated "
+            "here: it may hold a password); write sftp://user@host/path, ftp:// or ftps://, "
+            "or a plain folder path"
+        )
+    path = unquote(urlsplit(url).path) if scheme == "file" else url
+    return LocalSource(settings.path(path, base), settings.website_ids)
+
+
+# `name://` at the start: a URL (anything else is a local path, `C:\\...` included).
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]+)://")
+# `sftp//host`, `sftp:/host`, `ftp:host`, or `user:secret@` anywhere: not a folder.
+_MISTYPED_URL = re.compile(r"^(?:s?ftps?|file|ssh|scp)(?::|//)|:[^/@]*@", re.IGNORECASE)
 
 
 def _open_remote(settings: Settings, url: RemoteURL, base: Path | None) -> Source:

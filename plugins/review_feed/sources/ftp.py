@@ -18,22 +18,26 @@ import ssl
 import time
 
 from ..errors import ConfigError
+from .failures import Failure, short
 from .names import parse_name
-from .remote import Entry, Failure, RemoteSource, Sink, short, unsafe_name
+from .remote import Entry, RemoteSource, Sink, unsafe_name
 from .url import RemoteURL
 
 logger = logging.getLogger("review_feed.sources.ftp")
 
 _BLOCK = 1 << 20
+_DIGITS = re.compile(r"[0-9]{1,20}")  # ASCII only: str.isdigit() also takes "²"
 
 # `-rw-r--r--   1 owner group   1234 Nov 27 03:00 name` (or a year instead of the time)
 _UNIX_LIST = re.compile(
-    r"^(?P<type>[-dlbcps])\S{9}\S*\s+\d+\s+\S+\s+\S+\s+(?P<size>\d+)\s+"
-    r"\w{3}\s+\d{1,2}\s+(?:\d{1,2}:\d{2}|\d{4})\s(?P<name>.+)$"
+    r"^(?P<type>[-dlbcps])\S{9}\S*\s+\d+\s+\S+\s+\S+\s+(?P<size>\d{1,20})\s+"
+    r"\w{3}\s+\d{1,2}\s+(?:\d{1,2}:\d{2}|\d{4})\s(?P<name>.+)$",
+    re.ASCII,
 )
 # `11-27-26  03:00AM       1234 name` (IIS / Windows)
 _DOS_LIST = re.compile(
-    r"^\d{2}-\d{2}-\d{2,4}\s+\d{1,2}:\d{2}(?:[AP]M)?\s+(?P<size><DIR>|\d+)\s+(?P<name>.+)$"
+    r"^\d{2}-\d{2}-\d{2,4}\s+\d{1,2}:\d{2}(?:[AP]M)?\s+(?P<size><DIR>|\d{1,20})\s+(?P<name>.+)$",
+    re.ASCII,
 )
 
 
@@ -73,9 +77,20 @@ def parse_list_line(line: str) -> Entry | None:
     return None
 
 
+def parse_size_reply(reply: str, name: str) -> int:
+    """The size in a `213 <bytes>` answer to SIZE; anything else is an unexpected answer."""
+    m = re.fullmatch(r"213 ([0-9]{1,20})", reply.strip())
+    if m is None:
+        raise ftplib.error_reply(f"SIZE {name} answered {short(reply, 60)!r}, not a size")
+    return int(m[1])
+
+
 def parse_ftp_time(value: str) -> float | None:
     """`YYYYMMDDHHMMSS[.sss]` (MLSD `modify`, MDTM; UTC) as seconds since the epoch."""
-    m = re.fullmatch(r"(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.(\d+))?", value.strip())
+    m = re.fullmatch(
+        r"([0-9]{4})([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{2})(?:\.([0-9]+))?",
+        value.strip(),
+    )
     if not m:
         return None
     try:
@@ -102,6 +117,12 @@ class FTPSource(RemoteSource):
         self._tls = url.scheme == "ftps"
         self._context = tls_context(ca_bundle) if self._tls else None
         self._ftp: ftplib.FTP | None = None
+        if not self._tls:  # said once per run, at the default level
+            logger.warning(
+                "[review-feed] %s: plain FTP sends the user name, the password and the feed "
+                "files unencrypted; prefer ftps:// or sftp://",
+                self.description,
+            )
 
     def __repr__(self) -> str:  # never the credentials
         return f"FTPSource({self.description!r})"
@@ -125,12 +146,6 @@ class FTPSource(RemoteSource):
                     "use ftps:// only with a server that supports it (implicit FTPS on port "
                     "990 is not supported)",
                 ) from None
-        else:
-            logger.info(
-                "[review-feed] %s: plain FTP sends the password unencrypted; "
-                "prefer ftps:// or sftp://",
-                self.description,
-            )
         try:
             ftp.login(url.user, self._password or "")
         except ftplib.error_perm as exc:
@@ -173,7 +188,7 @@ class FTPSource(RemoteSource):
         out = []
         for name, f in facts:
             kind = f.get("type", "file").lower()
-            size = int(f["size"]) if f.get("size", "").isdigit() else None
+            size = int(f["size"]) if _DIGITS.fullmatch(f.get("size", "")) else None
             mtime = parse_ftp_time(f["modify"]) if "modify" in f else None
             out.append(Entry(name, size, mtime, kind == "file"))
         return out
@@ -190,7 +205,10 @@ class FTPSource(RemoteSource):
             if e is None:
                 continue
             if e.is_file and not unsafe_name(e.name) and parse_name(e.name):
-                size, mtime = self._stat(e.name)
+                try:
+                    size, mtime = self._stat(e.name)
+                except ftplib.error_reply:  # a garbled SIZE: asked again, then refused alone
+                    size, mtime = None, None
                 e = Entry(e.name, size if size is not None else e.size, mtime, True)
             out.append(e)
         return out
@@ -201,7 +219,7 @@ class FTPSource(RemoteSource):
 
     def _stat(self, name: str) -> tuple[int | None, float | None]:
         assert self._ftp is not None
-        size = self._ftp.size(name)
+        size = parse_size_reply(self._ftp.sendcmd("SIZE " + name), name)
         try:
             mtime = parse_ftp_time(self._ftp.sendcmd("MDTM " + name)[4:])
         except ftplib.error_perm:

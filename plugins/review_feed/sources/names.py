@@ -17,8 +17,12 @@ _NAME = re.compile(
     r"(?P<date>\d{4}-\d{2}-\d{2}|\d{8})\.(?P<ext>csv|xml)"
 )
 # A website id is any run without "_" or "/", but it becomes part of local
-# paths: refuse anything that could be read as a path component.
-_UNSAFE_WEBSITE = re.compile(r"^\.{1,2}$|[\x00-\x1f\x7f]")
+# paths: refuse anything that could be read as a path component or a hidden
+# folder (".", "..", ".git").
+_UNSAFE_WEBSITE = re.compile(r"^\.|[\x00-\x1f\x7f]")
+# What a feed file name looks like, loosely: such a name that `parse_name`
+# refuses is a vendor's file we cannot use, said out loud rather than ignored.
+_FEED_SHAPED = re.compile(r"reviews_(?:site|product)_(?P<website>.*)_[^_]*\.(?:csv|xml)")
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -47,6 +51,25 @@ def parse_name(name: str) -> FeedName | None:
     except ValueError:
         return None
     return FeedName(date=date, kind=m["kind"], website_id=m["website"], ext=m["ext"], name=name)
+
+
+def refusal(name: str, website_ids=()) -> str | None:
+    """Why a name shaped like a feed file cannot be used; None for any other name.
+
+    A name that is not feed-shaped at all (a README, a `.part` upload) or that
+    belongs to a website id not wanted is simply ignored, not refused.
+    """
+    m = _FEED_SHAPED.fullmatch(name)
+    if m is None or parse_name(name) is not None:
+        return None
+    if website_ids and m["website"] not in website_ids:
+        return None
+    shown = name if len(name) <= 120 else name[:119] + "…"
+    return (
+        f"refused the file {shown!r}: not a usable feed file name (expected "
+        "reviews_<site|product>_<websiteId>_<YYYY-MM-DD>.csv|xml, the website id without "
+        "a leading dot, '/', '_' or control characters, and a real date); it is not applied"
+    )
 
 
 def select(names, website_ids=()) -> tuple[list[FeedName], list[str]]:

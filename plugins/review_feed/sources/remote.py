@@ -15,13 +15,10 @@ rename and delete. Everything that decides what is safe lives here:
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import logging
 import os
 import re
-import socket
-import ssl
 import tempfile
 import time
 from collections.abc import Callable
@@ -29,15 +26,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from ..errors import SourceError
-from .base import Fetched, RemoteFile
-from .names import FeedName, select
+from ..errors import FeedFileError, SourceError
+from .base import Fetched, Refused, RemoteFile
+from .failures import Failure, network_failure, short
+from .names import FeedName, refusal, select
 from .url import RemoteURL
 
 logger = logging.getLogger("review_feed.sources.remote")
 
 T = TypeVar("T")
 _MAX_BACKOFF = 30.0
+# How many bytes past the listed size a download may run before it is cut off:
+# enough to tell "larger than listed" from "exactly as listed".
+SIZE_MARGIN = 1 << 16
 _RAW_DATE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{8}")
 
 
@@ -51,25 +52,27 @@ class Entry:
     is_file: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Failure:
-    """How a protocol error reads to the user, and whether retrying may help."""
-
-    why: str
-    check: str
-    transient: bool
+class TooLarge(Exception):
+    """The server sent more bytes than the listing said (and the margin allows)."""
 
 
 class Sink:
-    """Where downloaded bytes go: the temporary file, hashed as they arrive."""
+    """Where downloaded bytes go: the temporary file, hashed as they arrive.
 
-    def __init__(self, fh, path: Path) -> None:
+    It takes at most `limit` bytes: a server that sends more than it listed is
+    cut off there, so a lying listing cannot fill the disk.
+    """
+
+    def __init__(self, fh, path: Path, limit: int) -> None:
         self.fh = fh
         self.path = path
+        self.limit = limit
         self.size = 0
         self._hash = hashlib.sha256()
 
     def write(self, data: bytes) -> None:
+        if self.size + len(data) > self.limit:
+            raise TooLarge
         try:
             self.fh.write(data)
         except OSError as exc:
@@ -105,69 +108,6 @@ def unsafe_name(name: str) -> bool:
     )
 
 
-def network_failure(exc: BaseException, url: RemoteURL, timeout: float) -> Failure | None:
-    """The Failure for an OS-level/network error, None when `exc` is not one."""
-    where = f"{url.host} port {url.port}"
-    if isinstance(exc, socket.gaierror):
-        return Failure(
-            f"cannot resolve the host name {url.host!r}",
-            "check the host in REVIEW_FEED_SOURCE and the machine's DNS",
-            transient=False,
-        )
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return Failure(
-            f"the server's TLS certificate was refused ({exc.verify_message or 'not trusted'})",
-            "check the host name in REVIEW_FEED_SOURCE matches the certificate, or point "
-            "REVIEW_FEED_CA_BUNDLE at the CA that signed it",
-            transient=False,
-        )
-    if isinstance(exc, ConnectionRefusedError):
-        return Failure(
-            "connection refused",
-            f"check that the server is running and listening on {where}, "
-            "and the host and port in REVIEW_FEED_SOURCE",
-            transient=True,
-        )
-    if isinstance(exc, (TimeoutError, socket.timeout)):
-        return Failure(
-            f"no answer within {timeout:g} s",
-            f"check that {where} is reachable from this machine (firewall) "
-            "or raise REVIEW_FEED_TIMEOUT",
-            transient=True,
-        )
-    if isinstance(exc, (ConnectionResetError, ConnectionAbortedError, BrokenPipeError, EOFError)):
-        return Failure(
-            "the server closed the connection",
-            "check the server's logs and connection limits; the run can simply be repeated",
-            transient=True,
-        )
-    if isinstance(exc, ssl.SSLError):
-        return Failure(
-            f"TLS error ({exc.reason or 'handshake failed'})",
-            "check that the server speaks explicit FTPS (AUTH TLS) on this port",
-            transient=True,
-        )
-    if isinstance(exc, OSError) and exc.errno in (
-        errno.EHOSTUNREACH,
-        errno.ENETUNREACH,
-        errno.EHOSTDOWN,
-        errno.ENETDOWN,
-    ):
-        return Failure(
-            exc.strerror or "network unreachable",
-            f"check that {where} is reachable from this machine",
-            transient=True,
-        )
-    return None
-
-
-def short(text: object, limit: int = 160) -> str:
-    """A server's message as one short line (servers can send anything)."""
-    s = " ".join(str(text).split())
-    s = "".join(c if c.isprintable() else "?" for c in s)
-    return s if len(s) <= limit else s[: limit - 1] + "…"
-
-
 class RemoteSource:
     """Base of SFTPSource and FTPSource: see the module docstring."""
 
@@ -194,6 +134,7 @@ class RemoteSource:
         self.backoff = backoff
         self.after_apply_mode = after_apply
         self.archive_dir = archive_dir
+        self.refused: list[Refused] = []
         self._connected = False
         self._unreachable: Failure | None = None  # connecting failed for good in this run
 
@@ -232,28 +173,45 @@ class RemoteSource:
                 logger.warning(
                     "[review-feed] %s lists a name that is a path, not a file name: %r (ignored)",
                     self.description,
-                    e.name,
+                    short(e.name, 120),
                 )
             elif e.is_file:
                 files[e.name] = e
         picked, ignored = select(sorted(files), self.website_ids)
+        self.refused = [
+            Refused(FeedFileError(why))
+            for name in ignored
+            if (why := refusal(name, self.website_ids))
+        ]
         for name in ignored:
             logger.debug("[review-feed] ignored %r (not a feed name, or another website id)", name)
+        return self._ready(picked, files)
+
+    def _size_and_mtime(self, feed: FeedName, e: Entry) -> tuple[int, float | None]:
+        """The listed size and time, asked for separately when the listing lacks them."""
+        size, mtime = e.size, e.mtime
+        if size is None or mtime is None:
+            s2, m2 = self._call(f"cannot read the size of {feed.name} on", self._stat, e.name)
+            size = size if size is not None else s2
+            mtime = mtime if mtime is not None else m2
+        if size is None:
+            raise SourceError(
+                f"cannot read the size of {feed.name} on {self.description}: the server "
+                "does not say; check that it supports MLSD or SIZE"
+            )
+        return size, mtime
+
+    def _ready(self, picked: list[FeedName], files: dict[str, Entry]) -> list[RemoteFile]:
+        """The picked files old enough to be complete, in apply order."""
         now = time.time()
         waiting: set[tuple[str, str]] = set()
         ready: list[RemoteFile] = []
         for feed in picked:
-            e = files[feed.name]
-            size, mtime = e.size, e.mtime
-            if size is None or mtime is None:
-                s2, m2 = self._call(f"cannot read the size of {feed.name} on", self._stat, e.name)
-                size = size if size is not None else s2
-                mtime = mtime if mtime is not None else m2
-            if size is None:
-                raise SourceError(
-                    f"cannot read the size of {feed.name} on {self.description}: the server "
-                    "does not say; check that it supports MLSD or SIZE"
-                )
+            try:
+                size, mtime = self._size_and_mtime(feed, files[feed.name])
+            except SourceError as exc:  # refused; the sync holds back its collection's later files
+                self.refused.append(Refused(exc, feed))
+                continue
             if feed.collection in waiting:
                 logger.info(
                     "[review-feed] %s on %s: left for the next run (an earlier file of the "
@@ -307,8 +265,16 @@ class RemoteSource:
             tmp = Path(tmp_name)
             try:
                 with os.fdopen(fd, "wb") as fh:
-                    sink = Sink(fh, tmp)
-                    self._download(feed.name, sink, remote.size)
+                    sink = Sink(fh, tmp, remote.size + SIZE_MARGIN)
+                    try:
+                        self._download(feed.name, sink, remote.size)
+                    except TooLarge:
+                        raise SourceError(
+                            f"{feed.name} on {self.description} is larger than its listing "
+                            f"({remote.size} bytes): the download was stopped after "
+                            f"{sink.size} bytes; it is still being written or the server lies, "
+                            "and it is fetched again next run"
+                        ) from None
                 if sink.size != remote.size:
                     raise SourceError(
                         f"incomplete download of {feed.name} from {self.description}: got "

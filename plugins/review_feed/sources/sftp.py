@@ -11,7 +11,8 @@ import stat
 import paramiko
 
 from ..errors import SourceError
-from .remote import Entry, Failure, RemoteSource, Sink, short
+from .failures import Failure, short
+from .remote import Entry, RemoteSource, Sink
 from .sshkeys import HostKeyCheck
 from .url import RemoteURL
 

@@ -36,7 +36,7 @@ def fingerprint(key: paramiko.PKey) -> str:
     return "SHA256:" + base64.b64encode(digest).decode("ascii").rstrip("=")
 
 
-def _parse_pins(value: str | None) -> tuple[str, ...]:
+def parse_pins(value: str | None) -> tuple[str, ...]:
     if not value:
         return ()
     pins = []
@@ -65,7 +65,7 @@ class HostKeyCheck:
         self.host = host
         self.port = port
         self.lookup_name = host if port == 22 else f"[{host}]:{port}"
-        self.pins = _parse_pins(pins)
+        self.pins = parse_pins(pins)
         self.known: dict[str, paramiko.PKey] = {}
         # A CI secret often holds the file's text rather than a path to it: accept both.
         self.known_hosts_is_text = bool(known_hosts) and looks_like_known_hosts(known_hosts)

@@ -58,7 +58,7 @@ def parse_remote_url(url: str) -> RemoteURL:
     if scheme not in DEFAULT_PORTS:
         raise ConfigError(f"REVIEW_FEED_SOURCE: unsupported scheme {scheme!r}")
     userinfo = parts.netloc.rpartition("@")[0] if "@" in parts.netloc else ""
-    if ":" in userinfo:
+    if ":" in unquote(userinfo):  # `u%3Apw` is a password too
         # Never repeat the URL: it holds the password.
         raise ConfigError(
             "REVIEW_FEED_SOURCE must not contain a password: remove it from the URL "

@@ -3,9 +3,10 @@
 Layout and guarantees: see `snapshot.py`, `layout.py` and the README ("The snapshot").
 """
 
+from .collection import Changes
 from .layout import DEFAULT_LAYOUT, Layout
 from .ledger import LedgerEntry
-from .snapshot import Changes, Snapshot, line_record, read_reviews, write_reviews
+from .snapshot import Snapshot, read_reviews, write_reviews
 
 __all__ = [
     "DEFAULT_LAYOUT",
@@ -13,7 +14,6 @@ __all__ = [
     "Layout",
     "LedgerEntry",
     "Snapshot",
-    "line_record",
     "read_reviews",
     "write_reviews",
 ]

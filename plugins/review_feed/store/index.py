@@ -37,14 +37,9 @@ from .jsonfile import (
     replace_if_changed,
     write_many,
 )
-from .layout import INDEX_DIR, INDEX_FILE, UNDATED, Layout
+from .layout import INDEX_DIR, INDEX_FILE, Layout, month_of_day
 
 MANIFEST = "months.json"
-LEGACY_MANIFEST = "chunks.json"  # the content-defined chunks of earlier versions: read, replaced
-
-
-def _month(day: str) -> str:
-    return UNDATED if day == UNDATED else day[:7]
 
 
 _OPT = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
@@ -66,8 +61,8 @@ class Index:
         self.dir = folder
         self.layout = layout
         self.changed = False
-        # dict mode: the whole index as a dict (one index.json, a legacy chunked index, or
-        # one rebuilt from scratch); None in month mode
+        # dict mode: the whole index as a dict (one index.json, or one rebuilt from
+        # scratch); None in month mode
         self._all: dict[str, str] | None = None
         # month mode: the manifest, and the months once loaded
         self.files: dict[str, str] = {}
@@ -93,28 +88,8 @@ class Index:
                     f"snapshot index {manifest} has an unexpected shape; restore it from git"
                 ) from None
             self.split = True
-        elif (index_dir / LEGACY_MANIFEST).is_file():
-            self._all = self._read_legacy(index_dir)
 
     # --- reading
-    @staticmethod
-    def _read_legacy(folder: Path) -> dict[str, str]:
-        manifest = folder / LEGACY_MANIFEST
-        rows = load(manifest)
-        try:
-            files = [row["file"] for row in rows]
-        except (TypeError, KeyError):
-            raise StoreError(
-                f"snapshot index {manifest} has an unexpected shape; restore it from git"
-            ) from None
-        out: dict[str, str] = {}
-        for name in files:
-            data = load(folder / name)
-            if not isinstance(data, dict):
-                raise StoreError(f"snapshot index {folder / name} is not a JSON object")
-            out.update(data)
-        return out
-
     def _single(self) -> dict[str, str]:
         if self._all is None:
             if self.split:  # month mode: gather every month
@@ -180,7 +155,7 @@ class Index:
         if day is None and not self.complete and review_id not in self.known:
             self._locate_all()
             day = self.where.get(review_id)
-        return (None, None) if day is None else (_month(day), day)
+        return (None, None) if day is None else (month_of_day(day), day)
 
     def _locate_all(self) -> None:
         """id -> day for every indexed id (an id nobody located beforehand)."""
@@ -196,21 +171,12 @@ class Index:
             return self._single().get(review_id)
         return self._where(review_id)[1]
 
-    def mapping(self) -> dict[str, str] | None:
-        """The whole index as a plain dict when it is held as one (the fast path), else None.
-        A caller that changes it must set `changed`."""
-        return None if self.split else self._single()
-
     def __len__(self) -> int:
         if not self.split:
             return len(self._single())
         if self.months is None:
             return sum(self.counts.values())
         return sum(len(ids) for days in self.months.values() for ids in days.values())
-
-    def all(self) -> dict[str, str]:
-        """Every entry (reads every month file)."""
-        return self._single()
 
     # --- changing
     def _remove(self, review_id: str, month: str, day: str) -> None:
@@ -230,7 +196,7 @@ class Index:
         if month is not None and old is not None:
             self._remove(review_id, month, old)
         assert self.months is not None
-        new_month = _month(day)
+        new_month = month_of_day(day)
         self.months.setdefault(new_month, {}).setdefault(day, []).append(review_id)
         self.where[review_id] = day
         self.known.add(review_id)
@@ -271,7 +237,7 @@ class Index:
                 got.append(i)
             todo = {}
             for day, ids in by_day.items():
-                todo.setdefault(_month(day), {})[day] = ids
+                todo.setdefault(month_of_day(day), {})[day] = ids
             files, counts = {}, {m: sum(map(len, x.values())) for m, x in todo.items()}
         new: dict[str, bytes] = {}
         for m, days in todo.items():
@@ -334,10 +300,9 @@ class Index:
         if not folder.is_dir():
             return 0
         touched = 0
-        for name in (MANIFEST, LEGACY_MANIFEST):  # the manifest first: it makes the files count
-            if (folder / name).exists():
-                remove(folder / name, stop)
-                touched += 1
+        if (folder / MANIFEST).exists():  # the manifest first: it makes the files count
+            remove(folder / MANIFEST, stop)
+            touched += 1
         for p in sorted(folder.glob("*.json")):
             remove(p, stop)
             touched += 1

@@ -21,34 +21,15 @@ from ..errors import StoreError
 
 _SORT = orjson.OPT_SORT_KEYS
 TEMP_SUFFIX = ".tmp"
+# a temp file that is a symbolic link (planted in a pull request) is an error, never followed
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
 
 
-def render_records(records: list[Any]) -> bytes:
-    """Review records, one per line, in one orjson call.
-
-    A record may also be its line as read from a canonical file (bytes, see
-    `snapshot._Collection`): kept as is, so an untouched review is not parsed
-    and rendered again.
-
-    Every record starts with its "author" key (required, and first in sorted
-    order), and inside a JSON string a quote is always escaped: so the bytes
-    `},{"author":` only ever occur between two records. The line count is
-    checked anyway, and anything unexpected falls back to one call per record.
-    """
-    if not records:
+def render_lines(lines: list[bytes]) -> bytes:
+    """Records already encoded as lines, as one JSON array: `[`, one per line, `]`."""
+    if not lines:
         return b"[]\n"
-    kinds = set(map(type, records))
-    if kinds == {bytes}:  # every line as read or as a full load made it: joined as they are
-        return b"[\n" + b",\n".join(records) + b"\n]\n"
-    if bytes in kinds:
-        dumps = orjson.dumps
-        lines = [r if type(r) is bytes else dumps(r, option=_SORT) for r in records]
-        return b"[\n" + b",\n".join(lines) + b"\n]\n"
-    body = orjson.dumps(records, option=_SORT)[1:-1]
-    body = body.replace(b'},{"author":', b'},\n{"author":')
-    if body.count(b"\n") != len(records) - 1 or not body.startswith(b'{"author":'):
-        return render_list(records)
-    return b"[\n" + body + b"\n]\n"
+    return b"[\n" + b",\n".join(lines) + b"\n]\n"
 
 
 def render_list(items: Iterable[Any]) -> bytes:
@@ -121,7 +102,7 @@ def replace_if_changed(path: Path, data: bytes, synced: set[Path] | None = None)
     created = not path.parent.exists()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_path(path)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    fd = os.open(tmp, _CREATE, 0o644)
     try:
         view = memoryview(data)
         while view:
@@ -170,7 +151,7 @@ def write_many(items: dict[Path, bytes], synced: set[Path]) -> int:
                     if not path.parent.exists():
                         path.parent.mkdir(parents=True, exist_ok=True)
                         synced.add(path.parent.parent)
-                    fd = os.open(temp_path(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+                    fd = os.open(temp_path(path), _CREATE, 0o644)
                     fds.append(fd)
                     view = memoryview(data)
                     while view:

@@ -17,9 +17,8 @@ from __future__ import annotations
 import re
 import zlib
 from dataclasses import dataclass
-from typing import Any
 
-from .jsonfile import render_records
+from .jsonfile import render_lines
 
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 UNDATED = "undated"
@@ -40,14 +39,6 @@ class Layout:
 
 
 DEFAULT_LAYOUT = Layout()
-
-
-def month_of(date: str) -> str:
-    # fast path for the ISO dates the feed layer produces
-    if len(date) >= 7 and date[4] == "-" and date[:4].isdigit() and date[5:7].isdigit():
-        return date[:7]
-    m = _DATE.match(date or "")
-    return f"{m[1]}-{m[2]}" if m else UNDATED
 
 
 def day_of(date: str) -> str:
@@ -73,48 +64,45 @@ def month_of_day(day: str) -> str:
     return UNDATED if day == UNDATED else day[:7]
 
 
-def render_day(recs: dict[str, dict[str, Any]]) -> bytes:
-    """One day's records as one file's bytes (b"" when the day is empty)."""
-    return render_records([recs[i] for i in sorted(recs)]) if recs else b""
+def joined_len(lengths: list[int]) -> int:
+    """The length of one file holding the records of files of these lengths (each `[\n`,
+    lines joined by `,\n`, `\n]\n`): 5 + sum(lines) + 2 * (n - 1); 0 for none."""
+    lengths = [n for n in lengths if n]
+    return 5 + sum(n - 5 for n in lengths) + 2 * (len(lengths) - 1) if lengths else 0
+
+
+def render_day(recs: dict[str, bytes]) -> bytes:
+    """One day's records (id -> line) as one file's bytes (b"" when the day is empty)."""
+    return render_lines([recs[i] for i in sorted(recs)]) if recs else b""
 
 
 def day_files(
-    month: str, day: str, recs: dict[str, dict[str, Any]], data: bytes, layout: Layout
+    month: str, day: str, recs: dict[str, bytes], data: bytes, layout: Layout
 ) -> dict[str, bytes]:
     """The files of one day of a split month; `data` is `render_day(recs)`."""
     if not recs:
         return {}
     if len(data) <= layout.max_file_bytes:
         return {f"{REVIEWS_DIR}/{month}/{day}.json": data}
-    by_bucket: dict[str, list[dict[str, Any]]] = {}
+    by_bucket: dict[str, list[bytes]] = {}
     for i in sorted(recs):
         by_bucket.setdefault(bucket(i), []).append(recs[i])
     return {
-        f"{REVIEWS_DIR}/{month}/{day}/{b}.json": render_records(brecs)
-        for b, brecs in by_bucket.items()
+        f"{REVIEWS_DIR}/{month}/{day}/{b}.json": render_lines(lines)
+        for b, lines in by_bucket.items()
     }
 
 
-def month_files(month: str, recs: dict[str, dict[str, Any]], layout: Layout) -> dict[str, bytes]:
-    """The files (path relative to the collection -> bytes) holding one month's reviews."""
-    by_day: dict[str, dict[str, dict[str, Any]]] = {}
-    for i, rec in recs.items():
-        by_day.setdefault(day_of(rec["date"]), {})[i] = rec
-    return month_files_by_day(month, by_day, layout)
-
-
-def month_files_by_day(
-    month: str, by_day: dict[str, dict[str, dict[str, Any]]], layout: Layout
+def month_files(
+    month: str, by_day: dict[str, dict[str, bytes]], layout: Layout
 ) -> dict[str, bytes]:
-    """`month_files` for records already grouped by day."""
+    """The files (path relative to the collection -> bytes) holding one month's records,
+    grouped by day: one month file, or day files when that would be too big."""
     days = {day: render_day(recs) for day, recs in by_day.items() if recs}
     if not days:
         return {}
-    # The length the one month file would have, from the day files' lengths:
-    # "[\n" + lines joined by ",\n" + "\n]\n" -> 5 + sum(lines) + 2 * (n - 1).
-    month_len = 5 + sum(len(d) - 5 for d in days.values()) + 2 * (len(days) - 1)
-    if month_len <= layout.max_file_bytes:
-        recs: dict[str, dict[str, Any]] = {}
+    if joined_len([len(d) for d in days.values()]) <= layout.max_file_bytes:
+        recs: dict[str, bytes] = {}
         for day in days:
             recs.update(by_day[day])
         return {f"{REVIEWS_DIR}/{month}.json": render_day(recs)}

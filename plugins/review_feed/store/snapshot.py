@@ -13,459 +13,26 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
-from itertools import groupby
 from pathlib import Path
-from typing import Any
-
-import orjson
 
 from ..errors import SnapshotLocked, StoreError
-from ..model import KINDS, Action, LineRow, Review, Row, encode_line, stored_record
+from ..model import KINDS, Action, Review, Row
 from . import jsonfile
-from .index import Index
-from .jsonfile import TEMP_SUFFIX, fsync_dirs, load, no_cyclic_gc, replace_if_changed, write_many
-from .layout import (
-    DEFAULT_LAYOUT,
-    REVIEWS_DIR,
-    Layout,
-    day_files,
-    day_of,
-    month_files_by_day,
-    month_of_day,
-    render_day,
-)
+from .collection import Changes, Collection, Staged
+from .files import refuse_links
+from .jsonfile import TEMP_SUFFIX, fsync_dirs, no_cyclic_gc, replace_if_changed, write_many
+from .layout import DEFAULT_LAYOUT, INDEX_DIR, Layout, day_of
 from .ledger import LEDGER_FILE, LedgerEntry, read_ledger, render_ledger
+from .plan import plan_months
+from .records import review_line, to_review
 
 logger = logging.getLogger("review_feed.store")
 
-Collection = tuple[str, str]
+CollectionKey = tuple[str, str]
 
-_WRITE_AT_ONCE = 64 * 1024 * 1024  # rendered review bytes held before they are written
-
-
-def line_record(review: Review, keep_order_ref: bool = False) -> dict[str, Any]:
-    """The per-line record of a review (see `model.stored_record`)."""
-    r = review
-    return stored_record(
-        r.id,
-        r.review_id,
-        r.product_ref,
-        r.product_name,
-        r.rating,
-        r.text,
-        r.author,
-        r.date,
-        r.order_date,
-        r.replies,
-        r.order_ref if keep_order_ref else None,
-    )
-
-
-def _review(kind: str, website_id: str, rec: dict[str, Any]) -> Review:
-    return Review.from_record({**rec, "kind": kind, "website_id": website_id})
-
-
-def check_collection(kind: str, website_id: str) -> None:
-    if kind not in KINDS:
-        raise StoreError(f"unknown review kind {kind!r} (expected site or product)")
-    if (
-        not website_id
-        or website_id in (".", "..")
-        or any(c in website_id for c in "/\\\x00")
-        or website_id.startswith(".")
-    ):
-        raise StoreError(f"website id {website_id!r} cannot be a snapshot folder name")
-
-
-@dataclass(slots=True)
-class Changes:
-    """What a run changed in the snapshot (for the summary and the nightly commit message)."""
-
-    added: int = 0
-    updated: int = 0
-    removed: int = 0
-
-    def __iadd__(self, other: Changes) -> Changes:
-        self.added += other.added
-        self.updated += other.updated
-        self.removed += other.removed
-        return self
-
-    @property
-    def total(self) -> int:
-        return self.added + self.updated + self.removed
-
-
-# The id of each line of a canonical review file: every record's keys are sorted, so "id"
-# follows "author" and "date"; inside a JSON string a quote is always escaped, so `","id":"`
-# only occurs as that key. An id holding an escape does not match (the file is then parsed).
-_ID_RE = re.compile(rb'","id":"([^"\\\\]*)"')
-
-
-def _as_record(rec: Any) -> dict[str, Any] | None:
-    """A record held as its canonical line (bytes) or as a dict -> the dict."""
-    return orjson.loads(rec) if type(rec) is bytes else rec
-
-
-class _Forget(dict):
-    """An `original` for a collection that was empty: nothing to remember."""
-
-    def __contains__(self, key: object) -> bool:
-        return True
-
-
-class _Collection:
-    """One (kind, website_id): its index (id -> day) and the days loaded so far.
-
-    A month stored as one file is loaded whole; a month split into day files
-    is loaded day by day, so a night reads and renders only the days it touches.
-    """
-
-    def __init__(self, root: Path, kind: str, website_id: str, layout: Layout) -> None:
-        check_collection(kind, website_id)
-        self.kind = kind
-        self.website_id = website_id
-        self.dir = root / kind / website_id
-        self.layout = layout
-        self.index = Index(self.dir, layout)
-        self.days: dict[str, dict[str, dict[str, Any]]] = {}
-        self.whole: set[str] = set()  # months loaded whole
-        self.dirty: set[str] = set()  # days
-        self.original: dict[str, dict[str, Any] | None] = {}  # id -> record before this run
-        self.where: dict[str, str | None] = {}  # id -> its day now (None: gone), ids touched
-        self.fresh: bool | None = None  # empty when this run first touched it
-
-    # --- paths
-    def month_paths(self, month: str) -> list[Path]:
-        out = []
-        single = self.dir / REVIEWS_DIR / f"{month}.json"
-        if single.is_file():
-            out.append(single)
-        split = self.dir / REVIEWS_DIR / month
-        if split.is_dir():
-            out.extend(sorted(p for p in split.rglob("*.json") if not p.name.startswith(".")))
-        return out
-
-    def day_paths(self, month: str, day: str) -> list[Path]:
-        split = self.dir / REVIEWS_DIR / month
-        out = []
-        if (split / f"{day}.json").is_file():
-            out.append(split / f"{day}.json")
-        if (split / day).is_dir():
-            out.extend(
-                sorted(p for p in (split / day).glob("*.json") if not p.name.startswith("."))
-            )
-        return out
-
-    def days_on_disk(self, month: str) -> set[str]:
-        split = self.dir / REVIEWS_DIR / month
-        if not split.is_dir():
-            return set()
-        return {
-            p.name if p.is_dir() else p.stem
-            for p in split.iterdir()
-            if not p.name.startswith(".") and (p.is_dir() or p.suffix == ".json")
-        }
-
-    def months_on_disk(self) -> set[str]:
-        base = self.dir / REVIEWS_DIR
-        if not base.is_dir():
-            return set()
-        out = set()
-        for p in base.iterdir():
-            if p.name.startswith("."):
-                continue
-            if p.is_dir():
-                out.add(p.name)
-            elif p.suffix == ".json":
-                out.add(p.stem)
-        return out
-
-    # --- reading
-    @staticmethod
-    def _records(paths: list[Path]) -> Iterator[dict[str, Any]]:
-        for p in paths:
-            data = load(p)
-            if not isinstance(data, list) or not all(
-                isinstance(r, dict) and "id" in r and "date" in r for r in data
-            ):
-                raise StoreError(
-                    f"snapshot file {p} is not a list of reviews with ids; restore it from git"
-                )
-            yield from data
-
-    @classmethod
-    def _lines_into(cls, path: Path, recs: dict[str, Any]) -> None:
-        """A day file's records as their lines (bytes), by id, without parsing them.
-
-        Our files are canonical: `[`, one `{"author":...,"date":...,"id":"<id>",...}` per
-        line, `]`: one id per line (see `_ID_RE`). Anything else is parsed.
-        """
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise StoreError(f"cannot read snapshot file {path}: {exc.strerror or exc}") from None
-        if not (data.startswith(b'[\n{"author":') and data.endswith(b"}\n]\n")):
-            for rec in cls._records([path]):
-                recs[rec["id"]] = rec
-            return
-        lines = data[2:-3].split(b",\n")
-        try:
-            ids = [x.decode("utf-8") for x in _ID_RE.findall(data)]
-        except UnicodeDecodeError:
-            ids = []
-        if len(ids) != len(lines):  # an id with an escape, or a damaged file: the careful way
-            for rec in cls._records([path]):
-                recs[rec["id"]] = rec
-            return
-        recs.update(zip(ids, lines, strict=True))
-
-    def load_month(self, month: str) -> None:
-        """Every day of a month (a month file, day files, or both after a crash)."""
-        if month in self.whole:
-            return
-        loaded = {d for d in self.days if month_of_day(d) == month}
-        for rec in self._records(self.month_paths(month)):
-            day = day_of(rec["date"])
-            if day not in loaded:
-                self.days.setdefault(day, {})[rec["id"]] = rec
-        self.whole.add(month)
-
-    def day(self, day: str) -> dict[str, dict[str, Any]]:
-        got = self.days.get(day)
-        if got is not None:
-            return got
-        month = month_of_day(day)
-        if month not in self.whole:
-            if (self.dir / REVIEWS_DIR / f"{month}.json").is_file():
-                self.load_month(month)
-            else:
-                recs = self.days[day] = {}
-                for p in self.day_paths(month, day):
-                    self._lines_into(p, recs)
-                return recs
-        return self.days.setdefault(day, {})
-
-    def get(self, review_id: str) -> dict[str, Any] | None:
-        d = self.index.get(review_id)
-        return None if d is None else _as_record(self.day(d).get(review_id))
-
-    def count(self) -> int:
-        return len(self.index)
-
-    def records(self) -> Iterator[dict[str, Any]]:
-        """Every record as committed, straight from the review files (no index needed)."""
-        seen: dict[str, dict[str, Any]] = {}
-        for m in sorted(self.months_on_disk()):
-            for rec in self._records(self.month_paths(m)):
-                seen[rec["id"]] = rec
-        for i in sorted(seen):
-            yield seen[i]
-
-    # --- folding actions
-    def apply(self, rows: Iterable[Row], keep_order_ref: bool) -> None:
-        """NEW/UPDATE replace the whole review (moving it when its day changes),
-        DELETE removes it; an unknown id is a no-op. Tolerates what a crash can
-        leave: an index entry whose day lacks the id."""
-        with no_cyclic_gc():  # records by the million, no cycles
-            self._apply(rows, keep_order_ref)
-
-    def _apply(self, rows: Iterable[Row], keep_order_ref: bool) -> None:
-        index = self.index
-        days = self.days
-        day = self.day
-        dirty = self.dirty
-        if self.fresh is None:  # an empty collection: every review is new, nothing to remember
-            self.fresh = len(index) == 0 and not self.months_on_disk()
-        fresh = self.fresh
-        original = _Forget() if fresh else self.original
-        where = {} if fresh else self.where
-        interned: dict[str, str] = {}  # one string per day, not one per review
-        plain = index.mapping()
-        if plain is not None:  # one index.json: plain dict operations, no method calls
-            index.changed = True
-            index_get = plain.get
-            index_set = plain.__setitem__
-            index_pop = plain.pop
-        else:
-            index_get = index.get
-            index_set = index.set
-            index_pop = index.pop
-        for row in rows:
-            rid = row.id
-            old_d = index_get(rid)
-            if rid not in original:
-                original[rid] = None if old_d is None else day(old_d).get(rid)
-            review = row.review
-            if row.action is Action.DELETE or review is None:
-                if old_d is not None:
-                    index_pop(rid)
-                    day(old_d).pop(rid, None)
-                    dirty.add(old_d)
-                where[rid] = None
-                continue
-            rec = line_record(review, keep_order_ref)
-            if fresh:  # nothing to compare it with: keep its line (bytes), not the dict
-                # (copied: orjson's own bytes object keeps a 4 KB buffer)
-                rec = bytes(memoryview(encode_line(rec)))
-            date = review.date
-            if (
-                date[4:5] == "-"
-                and date[7:8] == "-"
-                and date[:4].isdigit()
-                and date[8:10].isdigit()
-            ):
-                new_d = date[:10]  # the feed layer's ISO dates: the usual, fast case
-            else:
-                new_d = day_of(date)
-            new_d = interned.setdefault(new_d, new_d)
-            if old_d != new_d:
-                if old_d is not None:
-                    day(old_d).pop(rid, None)
-                    dirty.add(old_d)
-                index_set(rid, new_d)
-            recs = days.get(new_d)
-            if recs is None:
-                recs = day(new_d)
-            recs[rid] = rec
-            dirty.add(new_d)
-            where[rid] = new_d
-
-    def apply_lines(self, rows: Iterable[LineRow]) -> None:
-        """`apply` for rows already encoded (`model.LineRow`), into a collection that was
-        empty and untouched (a full load): the fold without Row, Review or record objects."""
-        if self.fresh is None:
-            self.fresh = len(self.index) == 0 and not self.months_on_disk()
-        if not self.fresh:
-            raise StoreError("internal: encoded rows go only into an empty collection")
-        with no_cyclic_gc():
-            self._apply_lines(rows)
-
-    def _apply_lines(self, rows: Iterable[LineRow]) -> None:
-        index = self.index.mapping()
-        assert index is not None  # an empty index is held as one dict
-        self.index.changed = True
-        index_pop = index.pop
-        index_setdefault = index.setdefault
-        days = self.days
-        dirty = self.dirty
-        # the day of a date depends on its first 10 characters only (see `day_of`):
-        # one lookup per row, and one string per day, not one per review
-        day_by_head: dict[str, str] = {}
-        for _action, rid, date, line in rows:
-            if line is None:  # DELETE
-                old_d = index_pop(rid, None)
-                if old_d is not None:
-                    del days[old_d][rid]
-                continue
-            new_d = day_by_head.get(date[:10])
-            if new_d is None:
-                new_d = day_by_head[date[:10]] = day_of(date)
-            old_d = index_setdefault(rid, new_d)  # one probe: new ids are the usual case
-            if old_d is not new_d and old_d != new_d:  # seen before, under another day
-                del days[old_d][rid]
-                index[rid] = new_d
-            recs = days.get(new_d)
-            if recs is None:
-                recs = days[new_d] = {}
-                dirty.add(new_d)
-            recs[rid] = line
-
-    def clear(self) -> None:
-        """Empty the collection (full resync); what it held is remembered for the changes."""
-        self.fresh = False
-        for m in self.months_on_disk():
-            self.load_month(m)
-        for d, recs in self.days.items():
-            for i, rec in recs.items():
-                self.original.setdefault(i, rec)
-                self.where[i] = None
-            self.days[d] = {}
-            self.dirty.add(d)
-        self.index.clear()
-
-    def changes(self) -> Changes:
-        ch = Changes()
-        if self.fresh:
-            ch.added = len(self.index)
-            return ch
-        where = self.where
-        for i, before in self.original.items():
-            before = _as_record(before)
-            if i in where:  # where apply() left it: no index lookup
-                d = where[i]
-                after = None if d is None else _as_record(self.day(d).get(i))
-            else:
-                after = self.get(i)
-            if before is None:
-                if after is not None:
-                    ch.added += 1
-            elif after is None:
-                ch.removed += 1
-            elif before != after:
-                ch.updated += 1
-        return ch
-
-    # --- writing
-    def _disk_len(self, month: str, day: str) -> int:
-        """The length a clean day's records have as one file, from its files' sizes."""
-        sizes = [p.stat().st_size for p in self.day_paths(month, day)]
-        return 5 + sum(x - 5 for x in sizes) + 2 * (len(sizes) - 1) if sizes else 0
-
-    def plan_months(self) -> Iterator[tuple[dict[Path, bytes], list[Path]]]:
-        """Per month, the review files to write and the ones to remove (after every write is
-        durable). A month's records are dropped once rendered (read again from disk if needed):
-        a full load never holds every rendered file at once."""
-        by_month: dict[str, set[str]] = {}
-        for d in self.dirty:
-            by_month.setdefault(month_of_day(d), set()).add(d)
-        self.dirty.clear()
-        for m in sorted(by_month):
-            writes: dict[Path, bytes] = {}
-            removes: list[Path] = []
-            split_only = (
-                m not in self.whole
-                and not (self.dir / REVIEWS_DIR / f"{m}.json").exists()
-                and (self.dir / REVIEWS_DIR / m).is_dir()
-            )
-            if split_only:
-                # Split on disk: render the dirty days, size the clean ones from disk.
-                rendered = {d: render_day(self.days[d]) for d in by_month[m]}
-                lens = [len(x) for x in rendered.values() if x]
-                lens += [self._disk_len(m, d) for d in self.days_on_disk(m) - rendered.keys()]
-                lens = [x for x in lens if x]
-                month_len = 5 + sum(x - 5 for x in lens) + 2 * (len(lens) - 1)
-                if month_len > self.layout.max_file_bytes:
-                    for d in sorted(rendered):
-                        targets = day_files(m, d, self.days[d], rendered[d], self.layout)
-                        for rel, data in targets.items():
-                            writes[self.dir / rel] = data
-                        for p in self.day_paths(m, d):
-                            if p.relative_to(self.dir).as_posix() not in targets:
-                                removes.append(p)
-                    for d in rendered:
-                        del self.days[d]
-                    yield writes, removes
-                    continue
-                self.load_month(m)  # it shrank back to one file
-            by_day = {d: r for d, r in self.days.items() if month_of_day(d) == m}
-            targets = month_files_by_day(m, by_day, self.layout)
-            for rel, data in targets.items():
-                writes[self.dir / rel] = data
-            for p in self.month_paths(m):
-                if p.relative_to(self.dir).as_posix() not in targets:
-                    removes.append(p)
-            for d in by_day:
-                del self.days[d]
-            self.whole.discard(m)
-            yield writes, removes
-
-    def write_index(self, synced: set[Path]) -> int:
-        return self.index.write(self.dir.parent.parent, synced)
+_WRITE_AT_ONCE = 16 * 1024 * 1024  # rendered review bytes held before they are written
 
 
 class Snapshot:
@@ -488,7 +55,7 @@ class Snapshot:
         self.keep_order_ref = keep_order_ref
         self.read_only = read_only
         self._fd: int | None = None
-        self._collections: dict[Collection, _Collection] = {}
+        self._collections: dict[CollectionKey, Collection] = {}
         self._ledger: dict[str, LedgerEntry] | None = None
         self._ledger_dirty = False
 
@@ -552,7 +119,7 @@ class Snapshot:
         self._ledger[entry.name] = entry
         self._ledger_dirty = True
 
-    def forget(self, collection: Collection) -> list[LedgerEntry]:
+    def forget(self, collection: CollectionKey) -> list[LedgerEntry]:
         """Drop every ledger entry of a collection (full resync); returns them."""
         self.ledger  # noqa: B018
         assert self._ledger is not None
@@ -567,7 +134,7 @@ class Snapshot:
         self._ledger_dirty = True
 
     # --- collections
-    def collections(self) -> list[Collection]:
+    def collections(self) -> list[CollectionKey]:
         """Collections on disk or touched in this run, sorted (kind, website_id)."""
         found = set(self._collections)
         for kind in KINDS:
@@ -576,11 +143,11 @@ class Snapshot:
                 found.update((kind, p.name) for p in d.iterdir() if p.is_dir())
         return sorted(found)
 
-    def collection(self, kind: str, website_id: str) -> _Collection:
+    def collection(self, kind: str, website_id: str) -> Collection:
         key = (kind, website_id)
         col = self._collections.get(key)
         if col is None:
-            col = self._collections[key] = _Collection(self.root, kind, website_id, self.layout)
+            col = self._collections[key] = Collection(self.root, kind, website_id, self.layout)
         return col
 
     def count(self, kind: str, website_id: str) -> int:
@@ -588,48 +155,68 @@ class Snapshot:
 
     def reviews(self, kind: str, website_id: str) -> Iterator[Review]:
         for rec in self.collection(kind, website_id).records():
-            yield _review(kind, website_id, rec)
+            yield to_review(kind, website_id, rec)
 
     # --- folding
-    def apply(self, rows: Iterable[Row]) -> None:
-        """Fold rows in order: NEW/UPDATE replace the whole review, DELETE removes it."""
-        for key, group in groupby(rows, key=lambda r: (r.kind, r.website_id)):
-            self.collection(*key).apply(group, self.keep_order_ref)
+    def apply(self, rows: Iterable[Row], *, replace: CollectionKey | None = None) -> None:
+        """Fold rows in order: NEW/UPDATE replace the whole review, DELETE removes it.
 
-    def locate(self, rows: Iterable[Row]) -> None:
-        """Look up where the reviews these rows touch are filed, all in one pass over each
-        collection's index (before `apply`: a night's 5,000 ids, a million indexed)."""
-        ids: dict[Collection, list[str]] = {}
-        for r in rows:
-            ids.setdefault((r.kind, r.website_id), []).append(r.id)
-        for key, found in ids.items():
-            self.collection(*key).index.locate(found)
+        All or nothing: when `rows` raises (a feed file found broken half-way), nothing
+        of them stays applied. Rows for a collection that held nothing before are folded
+        as they come (on a failure, it is simply empty again: a full load holds no second
+        copy of a million reviews); rows for any other are taken in (as the lines the
+        snapshot holds) and folded once all are in. `replace`: a collection the rows are
+        the complete truth of (a full resync), emptied once they are all in."""
+        staged: dict[CollectionKey, list[Staged | None]] = {}
+        direct: list[CollectionKey] = []  # collections that held nothing before
+        if replace is not None:
+            self.collection(*replace)
+            staged[replace] = []
+        days: dict[str, str] = {}  # one string per day, not one per review
+        key, take = None, None
+        try:
+            with no_cyclic_gc():  # lines by the million, no reference cycles
+                for row in rows:
+                    if (row.kind, row.website_id) != key:
+                        key = (row.kind, row.website_id)
+                        take = self._taker(key, staged, direct)
+                    take(self._staged(row, days))
+        except BaseException:
+            for gone in direct:
+                del self._collections[gone]
+            raise
+        if replace is not None:
+            self.collection(*replace).clear()
+        with no_cyclic_gc():
+            for k, items in staged.items():
+                self.collection(*k).apply(items)
 
-    def apply_lines(self, kind: str, website_id: str, rows: Iterable[LineRow]) -> None:
-        """Fold encoded rows of one collection that `empty_and_untouched` said is empty."""
-        self.collection(kind, website_id).apply_lines(rows)
+    def _taker(self, key: CollectionKey, staged: dict, direct: list) -> Callable[[Staged], None]:
+        """Where a collection's rows go: folded at once, or staged."""
+        if key in staged:
+            return staged[key].append
+        col = self.collection(*key)  # a bad collection name fails before any fold
+        if key in direct or col.untouched_and_empty():
+            if key not in direct:
+                direct.append(key)
+            return col.fold
+        staged[key] = []
+        return staged[key].append
+
+    def _staged(self, row: Row, days: dict[str, str]) -> Staged:
+        review = row.review
+        if row.action is Action.DELETE or review is None:
+            return (row.id, None, None)
+        day = day_of(review.date)
+        return (row.id, days.setdefault(day, day), review_line(review, self.keep_order_ref))
 
     def upsert(self, review: Review) -> None:
-        row = Row(Action.NEW, review.kind, review.website_id, review.id, review, "")
-        self.collection(review.kind, review.website_id).apply([row], self.keep_order_ref)
+        self.apply([Row(Action.NEW, review.kind, review.website_id, review.id, review, "")])
 
     def clear(self, kind: str, website_id: str) -> None:
         self.collection(kind, website_id).clear()
 
-    def empty_and_untouched(self, kind: str, website_id: str) -> bool:
-        """True when the collection holds no review and nothing was applied to it in this run:
-        a file can then be applied while it is read (`discard` undoes it if it breaks)."""
-        col = self._collections.get((kind, website_id))
-        if col is not None and (col.fresh is not None or col.dirty or col.index.changed):
-            return False
-        col = self.collection(kind, website_id)
-        return len(col.index) == 0 and not col.months_on_disk()
-
-    def discard(self, kind: str, website_id: str) -> None:
-        """Forget what this run applied to a collection (nothing is written before commit)."""
-        self._collections.pop((kind, website_id), None)
-
-    def changes(self) -> dict[Collection, Changes]:
+    def changes(self) -> dict[CollectionKey, Changes]:
         out = {}
         for key in sorted(self._collections):
             ch = self._collections[key].changes()
@@ -668,7 +255,9 @@ class Snapshot:
         with ThreadPoolExecutor(max_workers=1) as writer:
             inflight: Future[int] | None = None
             for c in cols:
-                for writes, r in c.plan_months():
+                for writes, r in plan_months(c):
+                    for p in writes:
+                        refuse_links(self.root, p)
                     pending.update(writes)
                     removes += r
                     size += sum(map(len, writes.values()))
@@ -687,7 +276,9 @@ class Snapshot:
             jsonfile.remove(p, self.root, synced)
             touched += 1
         # every review file is durable before the index changes ...
-        touched += sum(c.write_index(synced) for c in cols)
+        for c in cols:
+            refuse_links(self.root, c.index.dir / INDEX_DIR)
+        touched += sum(c.index.write(self.root, synced) for c in cols)
         fsync_dirs(synced)  # ... and the index before the ledger
         if not (self.root / LEDGER_FILE).exists():
             self.ledger  # noqa: B018 -- a fresh snapshot gets its (empty) ledger

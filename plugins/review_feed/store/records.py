@@ -1,0 +1,142 @@
+"""A review as one line of a snapshot file: encoding, and reading back with every field checked.
+
+A snapshot arrives through pull requests, so nothing in it is trusted: a review
+file is read line by line and each record's fields and types are checked, and a
+bad one is a StoreError naming the file and the line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ..errors import StoreError
+from ..model import Review
+
+# field -> (types allowed, required)
+_STR = (str,)
+_FIELDS: dict[str, tuple[tuple[type, ...], bool]] = {
+    "id": (_STR, True),
+    "author": (_STR, True),
+    "date": (_STR, True),
+    "text": (_STR, True),
+    "rating": ((int, float), True),
+    "review_id": (_STR, False),
+    "product_ref": (_STR, False),
+    "product_name": (_STR, False),
+    "order_date": (_STR, False),
+    "order_ref": (_STR, False),
+    "replies": ((list,), False),
+}
+
+
+def stored_record(review: Review, keep_order_ref: bool = False) -> dict[str, Any]:
+    """The record as one line of the snapshot holds it: the export record without
+    kind/website_id (the path says them), nulls and an empty reply list left out
+    (shorter lines, easier diffs; restored on read)."""
+    r = review
+    rec: dict[str, Any] = {"author": r.author, "date": r.date, "id": r.id, "rating": r.rating}
+    rec["text"] = r.text
+    if r.review_id is not None:
+        rec["review_id"] = r.review_id
+    if r.product_ref is not None:
+        rec["product_ref"] = r.product_ref
+    if r.product_name is not None:
+        rec["product_name"] = r.product_name
+    if r.order_date is not None:
+        rec["order_date"] = r.order_date
+    if r.replies:
+        rec["replies"] = [x.to_record() for x in r.replies]
+    if keep_order_ref and r.order_ref is not None:
+        rec["order_ref"] = r.order_ref
+    return rec
+
+
+def encode_line(rec: dict[str, Any]) -> bytes:
+    """A stored record's canonical line: compact orjson, keys sorted, UTF-8 unescaped.
+
+    Copied, because the line is kept until the commit: the bytes object orjson returns
+    holds on to its whole 4 KB output buffer (a million lines would cost 4 GB)."""
+    return bytes(memoryview(orjson.dumps(rec, option=orjson.OPT_SORT_KEYS)))
+
+
+def review_line(review: Review, keep_order_ref: bool = False) -> bytes:
+    return encode_line(stored_record(review, keep_order_ref))
+
+
+def problem(rec: Any) -> str | None:
+    """What is wrong with a stored record, or None when it is a valid one."""
+    if not isinstance(rec, dict):
+        return "expected a JSON object"
+    for name, (types, required) in _FIELDS.items():
+        value = rec.get(name)
+        if value is None:
+            if required:
+                return f"field {name} missing"
+            continue
+        if not isinstance(value, types) or isinstance(value, bool):
+            return f"field {name}: expected {' or '.join(t.__name__ for t in types)}"
+    if not 1 <= rec["rating"] <= 5:
+        return "field rating: expected 1 to 5"
+    for n, reply in enumerate(rec.get("replies") or (), 1):
+        if not (
+            isinstance(reply, dict)
+            and isinstance(reply.get("origin"), str)
+            and isinstance(reply.get("text"), str)
+            and isinstance(reply.get("date"), str | None)
+        ):
+            return f"field replies, reply #{n}: expected an object with origin, text and date"
+    return None
+
+
+def _bad(path: Path, where: str, what: str) -> StoreError:
+    return StoreError(
+        f"snapshot file {path}, {where}: {what}; restore it from git "
+        "(git checkout -- <file>) and run again"
+    )
+
+
+def read_records(path: Path) -> Iterator[tuple[dict[str, Any], bytes]]:
+    """Every record of a review file, each checked, with its line.
+
+    Our files hold one record per line (`[`, records, `]`): each line is parsed on its
+    own, so a damaged one is named by its line, and kept as it is. Any other valid JSON
+    array of records is read whole (its records named by their position) and each
+    record encoded as its line.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise StoreError(f"cannot read snapshot file {path}: {exc.strerror or exc}") from None
+    if data.startswith(b"[\n") and data.endswith(b"\n]\n"):
+        items = _by_line(path, data)
+    else:
+        try:
+            whole = orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            raise _bad(path, "as a whole", f"not valid JSON ({exc})") from None
+        if not isinstance(whole, list):
+            raise _bad(path, "as a whole", "expected a JSON array of reviews")
+        items = ((rec, None, f"record #{n}") for n, rec in enumerate(whole, 1))
+    for rec, line, where in items:
+        what = problem(rec)
+        if what is not None:
+            raise _bad(path, where, what)
+        yield rec, line if line is not None else encode_line(rec)
+
+
+def _by_line(path: Path, data: bytes) -> Iterator[tuple[Any, bytes, str]]:
+    lines = data[2:-3].split(b"\n")
+    for n, line in enumerate(lines, 2):
+        body = line[:-1] if n < len(lines) + 1 and line.endswith(b",") else line
+        try:
+            yield orjson.loads(body), body, f"line {n}"
+        except orjson.JSONDecodeError as exc:
+            raise _bad(path, f"line {n}", f"not valid JSON ({exc})") from None
+
+
+def to_review(kind: str, website_id: str, rec: dict[str, Any]) -> Review:
+    return Review.from_record({**rec, "kind": kind, "website_id": website_id})
