@@ -141,6 +141,9 @@ class Settings:
     product_url: str = _setting("reviews/products/{slug}/", str)
     product_save_as: str = _setting("reviews/products/{slug}/index.html", str)
     widget_dir: str = _setting("widgets", str, doc="folder of fragments, frames, JSON and loader")
+    old_paths: bool = _setting(
+        True, _bool, doc="keep the product paths of releases before the 128-bit slug working"
+    )
 
     def path(self, value: str, base: Path | None = None) -> Path:
         """A path setting resolved against `base` (default: the current folder)."""

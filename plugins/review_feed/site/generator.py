@@ -132,22 +132,23 @@ class ReviewFeedGenerator(Generator):
     def _build_view(self, reviews: list[Review]) -> ReviewFeed:
         s = self.rf_settings
         t = Translator(self.rf_lang)
-        try:
-            data = build_data(reviews)
-        except ValueError as exc:  # two refs on one path: never silently merge products
-            raise fail(StoreError(str(exc))) from None
+        data = build_data(reviews)
         declared = declared_products(self.context)
         slugs = {p.slug: ref for ref, p in data.products.items()}
         for ref, (title, _url) in declared.items():
             p = data.products.get(ref)
             if p is None:  # a product page before its first review: an empty product
                 slug = product_slug(ref)
-                if slug in slugs:
-                    raise fail(
-                        StoreError(
-                            f"product refs {slugs[slug]!r} and {ref!r} map to the same path {slug}"
-                        )
+                if slug in slugs:  # never merge two products; never stop the whole build
+                    log.warning(
+                        "[review-feed] product refs %r and %r map to the same path %s: "
+                        "the page of %r shows no reviews",
+                        slugs[slug],
+                        ref,
+                        slug,
+                        ref,
                     )
+                    continue
                 slugs[slug] = ref
                 p = ProductReviews(ref, slug, ref, [], aggregate([]))
                 data.products[ref] = p
@@ -270,6 +271,7 @@ class ReviewFeedGenerator(Generator):
         )
 
     def _write_widgets(self, writer: Any, view: ReviewFeed) -> None:
+        from .legacy import write_old_paths
         from .widgets import write_widgets
 
         write_widgets(
@@ -281,3 +283,4 @@ class ReviewFeedGenerator(Generator):
             siteurl=view.site_url,
             brand_name=view.brand_name,
         )
+        write_old_paths(self.output_path, view.data, view.settings, siteurl=view.site_url)
