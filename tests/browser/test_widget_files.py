@@ -70,6 +70,14 @@ def test_loader_is_small_plain_es2017():
     # ES2017: no optional chaining / nullish coalescing / modules / class fields
     assert not re.search(r"\?\.|\?\?|^\s*import |^\s*export ", js, re.M)
     assert "eval(" not in js and "innerHTML" not in js and "Function(" not in js
+    # nothing fetched is inserted as it is: no adoptNode/importNode, no HTML sinks
+    for sink in ("adoptNode", "importNode", "insertAdjacentHTML", "outerHTML", "document.write"):
+        assert sink not in js, sink
+
+
+def test_loader_stylesheet_is_the_widget_css(tmp_path):
+    write_widgets(tmp_path, build_data(five_reviews()), load_settings({}, {}))
+    assert (tmp_path / "widgets/review-feed.css").read_text("utf-8") == widget_css() + "\n"
 
 
 def _selectors(css: str) -> list[str]:
@@ -78,9 +86,11 @@ def _selectors(css: str) -> list[str]:
 
 
 def test_css_is_scoped_to_the_widget():
+    """In a shadow root nothing leaks anyway; in the iframe page and old browsers' fallback
+    every rule still names the widget (or its shadow host)."""
     selectors = _selectors(widget_css())
     assert len(selectors) > 20
-    unscoped = [s for s in selectors if not s.startswith(".rf-w")]
+    unscoped = [s for s in selectors if not s.startswith((".rf-w", ":host"))]
     assert unscoped == []
 
 
@@ -164,6 +174,7 @@ def test_files_and_relative_links_without_siteurl(tmp_path):
             f"widgets/products/{slug}.json",
             f"widgets/products/{slug}-frame.html",
             "widgets/review-feed.js",
+            "widgets/review-feed.css",
         ]
     )
     html = (tmp_path / f"widgets/products/{slug}.html").read_text("utf-8")

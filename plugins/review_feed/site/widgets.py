@@ -67,9 +67,12 @@ from .slugs import product_slug
 log = logging.getLogger("review_feed.site.widgets")
 
 WIDGET_HEIGHT = 440
+# the placeholder's box as the widget will have it (the :host rule): nothing shifts
+RESERVE_STYLE = f"min-height:{WIDGET_HEIGHT}px;padding:0;border:0"
 NOSCRIPT_CSS = "[data-review-feed-product],[data-review-feed-brand]{min-height:0!important}"
 FORMAT_VERSION = 1
 LOADER_NAME = "review-feed.js"
+STYLESHEET_NAME = "review-feed.css"  # the loader adopts it in each shadow root
 FRAGMENT_TEMPLATE = "review_feed/widget.html"
 FRAME_TEMPLATE = "review_feed/widget-frame.html"
 
@@ -131,6 +134,10 @@ def widget_files(settings: Settings, ref: str | None = None) -> dict[str, str]:
 
 def loader_file(settings: Settings) -> str:
     return f"{_rel(settings.widget_dir)}/{LOADER_NAME}"
+
+
+def stylesheet_file(settings: Settings) -> str:
+    return f"{_rel(settings.widget_dir)}/{STYLESHEET_NAME}"
 
 
 def page_url(settings: Settings, ref: str | None) -> str:
@@ -416,6 +423,7 @@ def write_widgets(
                 )
             put(rel, _render(wenv, templates[kind], view, kind == "frame"))
     put(loader_file(settings), loader_js())
+    put(stylesheet_file(settings), widget_css() + "\n")
     log.info("[review-feed] wrote %d widget files under %s", len(written), settings.widget_dir)
     return written
 
@@ -449,7 +457,7 @@ def embed_snippets(
             f'width="100%" height="{h}" style="border:0;display:block" loading="lazy"></iframe>'
         ),
         "loader": (
-            f'<div {attr} style="min-height:{h}px"><a href="{full}">{label}</a></div>\n'
+            f'<div {attr} style="{RESERVE_STYLE}"><a href="{full}">{label}</a></div>\n'
             f'<script src="{escape(site)}/{loader_file(settings)}" async></script>\n'
             # without script nothing will arrive: give the reserved space back
             f"<noscript><style>{NOSCRIPT_CSS}</style></noscript>"
