@@ -77,21 +77,31 @@ def wait_done(page, count: int = 1) -> None:
     settle(page)
 
 
-def measure(page) -> dict:
+HOSTS = {"loader": "[data-review-feed-product]", "ssi": ".rf-host"}
+
+
+def measure(page, form: str) -> dict:
     return {
-        part: page.locator(f"[data-review-feed-product] {sel}").first.evaluate_all(MEASURE)
+        part: page.locator(f"{HOSTS[form]} {sel}").first.evaluate_all(MEASURE)
         for part, sel in PARTS.items()
     }
 
 
-def test_the_shops_css_does_not_reach_into_the_widget(shop, open_page):
-    plain, w1 = open_page(page_with(shop, "plain.html", snippet(shop)))
-    plain.wait_for_selector("[data-review-feed-product] .rf-r")
-    rude, w2 = open_page(page_with(shop, "rude.html", snippet(shop), css=AGGRESSIVE_CSS))
-    rude.wait_for_selector("[data-review-feed-product] .rf-r")
+def ssi(site, ref: str = REF) -> str:
+    """What a server-side include puts in the shop's page: the fragment file as it is."""
+    return (site.output / "widgets" / "products" / f"{product_slug(ref)}.html").read_text("utf-8")
+
+
+@pytest.mark.parametrize("form", ["loader", "ssi"])
+def test_the_shops_css_does_not_reach_into_the_widget(site, shop, open_page, form):
+    body = snippet(shop) if form == "loader" else ssi(site)
+    plain, w1 = open_page(page_with(shop, f"plain-{form}.html", body))
+    plain.wait_for_selector(f"{HOSTS[form]} .rf-r")
+    rude, w2 = open_page(page_with(shop, f"rude-{form}.html", body, css=AGGRESSIVE_CSS))
+    rude.wait_for_selector(f"{HOSTS[form]} .rf-r")
     # the probe works: the shop's own elements do take the aggressive rules
     assert rude.locator("h1").evaluate("e => getComputedStyle(e).textTransform") == "uppercase"
-    a, b = measure(plain), measure(rude)
+    a, b = measure(plain, form), measure(rude, form)
     assert None not in a.values(), dump(a)
     for part in PARTS:
         for dim in ("w", "h"):
@@ -245,6 +255,27 @@ def test_documented_snippet_has_no_layout_shift(shop, open_page, css):
     assert reviews_shown(page) == SHOWN
     assert cls(page) == 0, page.evaluate("window.__shifts")
     watch.assert_clean()
+
+
+def test_ssi_shows_its_reviews_without_script_and_keeps_a_plain_fallback(site, shop, open_page):
+    """Declarative shadow DOM is parsed, not run: the reviews show with JavaScript off.
+    Browsers without it render the light-DOM fallback; crawlers read both in the HTML."""
+    import lxml.html
+
+    html = ssi(site)
+    page, watch = open_page(page_with(shop, "ssi-nojs.html", html, css=AGGRESSIVE_CSS), js=False)
+    assert page.locator(".rf-host .rf-r").count() == SHOWN
+    assert page.locator(".rf-host").evaluate("h => h.shadowRoot !== null")
+    fallback = page.locator(".rf-host > p > a")
+    assert fallback.count() == 1 and not fallback.is_visible()  # shadow content is shown instead
+    assert round(page.locator(".rf-host").bounding_box()["height"]) == WIDGET_HEIGHT
+    watch.assert_clean()
+    # what an HTML-reading crawler gets: the template's text (every review shown) + the fallback
+    tree = lxml.html.fromstring(html)
+    text = tree.text_content()
+    assert text.count("out of 5") >= 2 and "See all" in text
+    link = tree.xpath("//div[@class='rf-host']/p/a/@href")
+    assert link and product_slug(REF) in link[0]
 
 
 def test_a_failed_placeholder_gives_its_space_back(shop, open_page):

@@ -24,11 +24,12 @@ import posixpath
 from collections import Counter
 from html import escape
 from pathlib import Path
+from typing import Any
 
 from ..settings import Settings
-from .data import ReviewData
 from .slugs import legacy_slug
-from .widgets import page_url, widget_files
+from .view import ReviewFeed
+from .widgets import Verbatim, page_url, widget_files
 
 log = logging.getLogger("review_feed.site.legacy")
 
@@ -63,33 +64,29 @@ def old_files(settings: Settings, ref: str) -> dict[str, str]:
     }
 
 
-def write_old_paths(
-    output_path: Path | str, data: ReviewData, settings: Settings, *, siteurl: str = ""
-) -> list[Path]:
-    """Write the old-path files of every product; call after the pages and widgets."""
+def write_old_paths(writer: Any, rf: ReviewFeed, context: dict[str, Any]) -> list[str]:
+    """Write every product's old-path files through Pelican's writer, after the widgets;
+    return their output-relative names."""
+    settings = rf.settings
     if not settings.old_paths:
         return []
-    out = Path(output_path)
-    shared = Counter(legacy_slug(ref) for ref in data.products)
-    written: list[Path] = []
-    for ref, product in data.products.items():
+    out = Path(writer.output_path)
+    shared = Counter(legacy_slug(ref) for ref in rf.products)
+    written: list[str] = []
+    for ref, product in rf.products.items():
         if shared[legacy_slug(ref)] > 1:
             continue
         old, new = old_files(settings, ref), widget_files(settings, ref)
+        page = _target(page_url(settings, ref), old["page"], rf.site_url)
+        frame = _target(new["frame"], old["frame"], rf.site_url)
         files = {
-            old["page"]: redirect_page(
-                _target(page_url(settings, ref), old["page"], siteurl), product.name
-            ),
-            old["frame"]: redirect_page(_target(new["frame"], old["frame"], siteurl), product.name),
+            old["page"]: redirect_page(page, product.name),
+            old["frame"]: redirect_page(frame, product.name),
         }
         for kind in ("html", "json"):
-            source = out / new[kind]
-            if source.is_file():  # a product declared by a page but without reviews has none
-                files[old[kind]] = source.read_text("utf-8")
-        for rel, text in files.items():
-            path = out / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, "utf-8")
-            written.append(path)
+            files[old[kind]] = (out / new[kind]).read_text("utf-8")
+        for name, text in files.items():
+            writer.write_file(name, Verbatim(text), context)
+            written.append(name)
     log.info("[review-feed] kept %d old product paths working", len(written))
     return written
