@@ -294,3 +294,39 @@ def test_the_cls_probe_sees_a_shift(shop, open_page):
     settle(page)
     page.evaluate("document.getElementById('late').style.height = '440px'")
     assert cls(page) > 0
+
+
+# --- theming and CSP ----------------------------------------------------------------
+
+THEME = "<style>.shop-reviews{--rf-accent:#0b5d50;--rf-ink:#102030;--rf-height:520px}</style>"
+
+
+@pytest.mark.parametrize("form", ["loader", "ssi"])
+def test_custom_properties_theme_the_widget_through_the_shadow_boundary(
+    site, shop, open_page, form
+):
+    body = f'<div class="shop-reviews">{snippet(shop) if form == "loader" else ssi(site)}</div>'
+    page, watch = open_page(page_with(shop, f"theme-{form}.html", THEME + body))
+    host = HOSTS[form]
+    page.wait_for_selector(f"{host} .rf-r")
+    color = "e => getComputedStyle(e).color"
+    assert page.locator(f"{host} .rf-all").evaluate(color) == "rgb(11, 93, 80)"
+    assert page.locator(f"{host} .rf-w").evaluate(color) == "rgb(16, 32, 48)"
+    assert round(page.locator(f"{host} .rf-w").bounding_box()["height"]) == 520
+    watch.assert_clean()
+
+
+def test_loader_works_under_a_strict_style_policy(shop, open_page):
+    """No inline style is needed: the stylesheet is adopted, widths are set through the CSSOM."""
+    csp = (
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+        f"script-src {shop.site_url}; connect-src {shop.site_url}; style-src 'none'\">"
+    )
+    body = f'<div data-review-feed-product="{REF}"></div>'
+    page, watch = open_page(page_with(shop, "csp.html", body, head=csp + loader_tag(shop, "")))
+    assert reviews_shown(page) == SHOWN
+    widget = page.locator("[data-review-feed-product] .rf-w")
+    assert round(widget.bounding_box()["height"]) == WIDGET_HEIGHT
+    filled = page.locator("[data-review-feed-product] .rf-big .rf-st > span").bounding_box()
+    assert 0 < filled["width"] < page.locator(".rf-big .rf-st").bounding_box()["width"]
+    assert not [e for e in watch.console_errors if "review-feed" in e or "Refused to apply" in e]
