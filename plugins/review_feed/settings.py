@@ -154,6 +154,11 @@ class Settings:
     product_url: str = _setting("reviews/products/{slug}/", str)
     product_save_as: str = _setting("reviews/products/{slug}/index.html", str)
     widget_dir: str = _setting("widgets", str, doc="folder of fragments, frames, JSON and loader")
+    insert: str = _setting(
+        "after",
+        _choice("after", "before", "off"),
+        doc="where a content page's product widget goes without a marker: after/before/off",
+    )
     stylesheet: str = _setting(
         "reviews/review-feed.css",
         _output_file(".css"),

@@ -21,6 +21,7 @@ from ..settings import Settings, load_settings
 from . import jsonld
 from .data import ProductReviews, aggregate, build_data
 from .i18n import Translator, resolve_lang
+from .insert import insert_blocks
 from .slugs import product_slug
 from .templating import Verbatim, stylesheet, theme_blocks
 from .view import Listing, ListingPage, ReviewFeed, check_locations, review_feed
@@ -112,6 +113,7 @@ class ReviewFeedGenerator(Generator):
         reviews = self._read_snapshot(s.path(s.snapshot, base))
         self.view = self._build_view(reviews)
         self.context["review_feed"] = self.view
+        insert_blocks(self.view, self.context, self.settings, self.env)
 
     def _read_snapshot(self, folder: Path) -> list[Review]:
         from ..store import read_reviews
