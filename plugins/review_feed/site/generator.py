@@ -21,13 +21,26 @@ from ..settings import Settings, load_settings
 from . import jsonld
 from .data import ProductReviews, aggregate, build_data
 from .i18n import Translator, resolve_lang
+from .insert import insert_blocks
+from .noindex import exclude_from_sitemap
 from .slugs import product_slug
+from .templating import Verbatim, stylesheet, theme_blocks
 from .view import Listing, ListingPage, ReviewFeed, check_locations, review_feed
 
 if TYPE_CHECKING:
     from ..sync import SyncReport
 
 log = logging.getLogger("review_feed.site.generator")
+
+# The theme blocks our pages fill, and what is lost without one.
+THEME_BLOCKS = (
+    ("content", "the review pages are empty"),
+    ("title", "the review pages get the theme's default title"),
+    (
+        "head",
+        "the star-filter pages lose their robots noindex meta (search engines may index them)",
+    ),
+)
 
 
 def fail(exc: ReviewFeedError) -> ReviewFeedError:
@@ -79,6 +92,7 @@ class ReviewFeedGenerator(Generator):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.rf_settings, self.rf_lang = site_settings(self.settings)
+        exclude_from_sitemap(self.settings, self.rf_settings)
         self.view: ReviewFeed | None = None
 
     # --- context
@@ -101,6 +115,7 @@ class ReviewFeedGenerator(Generator):
         reviews = self._read_snapshot(s.path(s.snapshot, base))
         self.view = self._build_view(reviews)
         self.context["review_feed"] = self.view
+        insert_blocks(self.view, self.context, self.settings, self.env)
 
     def _read_snapshot(self, folder: Path) -> list[Review]:
         from ..store import read_reviews
@@ -163,6 +178,7 @@ class ReviewFeedGenerator(Generator):
     def generate_output(self, writer: Any) -> None:
         view = self.view
         assert view is not None, "generate_context runs first"
+        self._check_theme(view)
         self._write_listing(writer, view.brand, "review_feed/brand")
         for p in view.products.values():
             self._write_listing(writer, view.listing(p), "review_feed/product")
@@ -172,11 +188,32 @@ class ReviewFeedGenerator(Generator):
             view.settings.products_url,
             "review_feed/products",
         )
+        if view.settings.stylesheet:
+            writer.write_file(view.settings.stylesheet, Verbatim(stylesheet()), self.context)
         self._write_widgets(writer, view)
+
+    def _check_theme(self, view: ReviewFeed) -> None:
+        """Once per build: say what a theme without a block we fill makes us lose."""
+        blocks = theme_blocks(self.env)
+        if blocks is None:
+            return
+        star_pages = view.has_star_pages()
+        lost = [
+            what
+            for block, what in THEME_BLOCKS
+            if block not in blocks and (block != "head" or star_pages)
+        ]
+        if lost:
+            log.warning(
+                "[review-feed] the theme %s has no %s in base.html: %s",
+                self.settings.get("THEME"),
+                " or ".join(f"{{% block {b} %}}" for b, _ in THEME_BLOCKS if b not in blocks),
+                "; ".join(lost),
+            )
 
     def _write_listing(self, writer: Any, listing: Listing, template: str) -> None:
         runs: list[list[ListingPage]] = [listing.pages()]
-        runs += [listing.pages(lv.level) for lv in listing.levels if lv.count]
+        runs += [listing.pages(lv.level) for lv in listing.levels if lv.url]
         for pages in runs:
             numbers = [(pg.number, pg.url) for pg in pages]
             for page in pages:

@@ -28,8 +28,9 @@ from typing import Any
 
 from ..settings import Settings
 from .slugs import legacy_slug
+from .templating import Verbatim
 from .view import ReviewFeed
-from .widgets import Verbatim, page_url, widget_files
+from .widgets import page_url, widget_files
 
 log = logging.getLogger("review_feed.site.legacy")
 
