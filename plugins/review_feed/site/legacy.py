@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import posixpath
+import re
 from collections import Counter
 from html import escape
 from pathlib import Path
@@ -52,6 +53,14 @@ def _target(url: str, from_file: str, siteurl: str) -> str:
         return f"{siteurl.rstrip('/')}/{url}"
     rel = posixpath.relpath(url or ".", posixpath.dirname(from_file) or ".")
     return rel + "/" if url.endswith("/") and not rel.endswith("/") else rel
+
+
+def old_page_pattern(settings: Settings) -> str:
+    """Regex of the old review pages' paths as pelican-sitemap sees them (a trailing
+    index.html dropped): they are redirects, kept out of the sitemap (see noindex.py)."""
+    rx = re.escape(settings.product_save_as.replace("{slug}", "QQSLUGQQ"))
+    rx = rx.replace("QQSLUGQQ", "[a-z0-9-]*-[0-9a-f]{8}")  # 8 hex digits: never a new slug
+    return re.sub(r"index\\\.html$", "", rx)
 
 
 def old_files(settings: Settings, ref: str) -> dict[str, str]:

@@ -2,8 +2,9 @@
 
 That plugin lists every file Pelican's writer writes (its `content_written`
 signal) except the URLs matching its `SITEMAP["exclude"]` regular expressions,
-read from the settings when the build ends. Our star-filter pages are noindex,
-and the widget files and the stylesheet are not pages: one pattern matching
+read from the settings when the build ends. Our star-filter pages and the
+redirects at old product paths are noindex, and the widget files and the
+stylesheet are not pages: one pattern matching
 exactly their paths is added to that setting (the user's patterns are kept),
 so it works with no configuration. Without the plugin the setting is unused.
 """
@@ -14,6 +15,7 @@ import re
 from typing import Any
 
 from ..settings import Settings
+from .legacy import old_page_pattern
 from .view import sub_location
 
 _LEVEL, _PAGE, _SLUG = "QQLEVELQQ", "QQPAGEQQ", "QQSLUGQQ"
@@ -37,6 +39,8 @@ def sitemap_exclusion(settings: Settings) -> str:
     """One regex matching every noindex page and non-page file the plugin writes."""
     parts = [*_star_pages(settings.brand_save_as), *_star_pages(settings.product_save_as)]
     parts.append(re.escape(settings.widget_dir.strip("/")) + "/.*")
+    if settings.old_paths:  # redirects from the paths of earlier releases
+        parts.append(old_page_pattern(settings))
     if settings.stylesheet:
         parts.append(re.escape(settings.stylesheet))
     return "^(?:" + "|".join(parts) + ")$"
