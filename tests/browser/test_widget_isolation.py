@@ -330,3 +330,12 @@ def test_loader_works_under_a_strict_style_policy(shop, open_page):
     filled = page.locator("[data-review-feed-product] .rf-big .rf-st > span").bounding_box()
     assert 0 < filled["width"] < page.locator(".rf-big .rf-st").bounding_box()["width"]
     assert not [e for e in watch.console_errors if "review-feed" in e or "Refused to apply" in e]
+
+
+def test_a_hidden_host_stays_hidden(shop, open_page):
+    body = f'<div data-review-feed-product="{REF}" hidden></div>'
+    page, watch = open_page(page_with(shop, "hidden.html", body, head=loader_tag(shop, "")))
+    wait_done(page)
+    assert page.locator("[data-review-feed-product] .rf-w").count() == 1
+    assert page.locator("[data-review-feed-product]").bounding_box() is None
+    watch.assert_clean()
