@@ -19,7 +19,8 @@ goes through Pelican's writer. Public API (the generator and the theme use it):
         template environment and a Pelican Writer.
 
     render_fragment(rf, ref=None, *, env=None, link_base="") -> markupsafe.Markup
-        The self-contained fragment (scoped <style>, no script) for product
+        The self-contained fragment (a declarative shadow root with its own
+        <style>, then a plain fallback; no script) for product
         `ref`, or the brand when `ref` is None; for a Jinja global such as
         `{{ review_widget(page.product_ref) }}`. `link_base` is prefixed with
         "/" to the site-relative URL of the full reviews page (pass the page's
