@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import functools
+import os
+import re
+import threading
 import urllib.error
 import urllib.request
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from taskrun import serving
+from taskrun import require, serving
+
+CHROMIUM = "/usr/bin/chromium"
 
 
 def get(url: str) -> tuple[int, dict[str, str], bytes]:
@@ -36,6 +43,38 @@ def test_demo_serves_widgets_with_cors_and_missing_files_as_404(site: Path) -> N
         assert status == 404 and headers.get("Access-Control-Allow-Origin") == "*"
         status, _, _ = get(served.url + "no/such/page/")
         assert status == 404
+        shop_trial(served.url, site / "shop")
+
+
+def shop_trial(review_site: str, root: Path) -> None:
+    """The README's two-minute trial: a shop page on another origin, the loader in its
+    head and a bare placeholder, in a real Chromium."""
+    require(os.path.exists(CHROMIUM), f"{CHROMIUM} is missing (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    page_html = re.search(r"<<'HTML'\n(.*?)\nHTML\n", readme, re.S)
+    assert page_html, "the README's local trial is gone"
+    root.mkdir()
+    html = page_html[1].replace("http://127.0.0.1:8000/", review_site)
+    (root / "index.html").write_text(html, "utf-8")
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(root))
+    shop = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=shop.serve_forever, daemon=True).start()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            page = browser.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(f"http://127.0.0.1:{shop.server_address[1]}/")
+            page.wait_for_selector("[data-review-feed-product] .rf-r", timeout=15000)
+            assert "out of 5" in page.locator("[data-review-feed-product] .rf-txt").inner_text()
+            assert errors == []
+            browser.close()
+    finally:
+        shop.shutdown()
+        shop.server_close()
 
 
 @pytest.mark.parametrize("widget_dir", ["embed/reviews"])
