@@ -41,9 +41,9 @@ def main() -> None:
             siteurl="https://reviews.example.com",
             brand_name="Maison Lumière",
         )
-    print(f"{'file':60} {'raw':>7} {'gzip -9':>8}")
+    print(f"{'file':76} {'raw':>7} {'gzip -9':>8}")
     for name, raw, gz in sizes(root):
-        print(f"{name:60} {raw:7d} {gz:8d}")
+        print(f"{name:76} {raw:7d} {gz:8d}")
 
 
 if __name__ == "__main__":

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from ..model import Review
 from .slugs import product_slug
+
+log = logging.getLogger("review_feed.site.data")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +87,15 @@ def build_data(reviews: Iterable[Review]) -> ReviewData:
     seen: dict[str, str] = {}
     for ref in sorted(by_ref):
         slug = product_slug(ref)
-        if slug in seen:
-            raise ValueError(f"product refs {seen[slug]!r} and {ref!r} map to the same path {slug}")
+        if slug in seen:  # 128 bits: never seen; if it were, one product waits, not the site
+            log.warning(
+                "[review-feed] product refs %r and %r map to the same path %s: %r is left out",
+                seen[slug],
+                ref,
+                slug,
+                ref,
+            )
+            continue
         seen[slug] = ref
         items = newest_first(by_ref[ref])
         feed_name = next((r.product_name for r in items if r.product_name), None)

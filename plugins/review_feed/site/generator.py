@@ -9,13 +9,11 @@ pages are written in `generate_output`. No network unless REVIEW_FEED_SYNC.
 from __future__ import annotations
 
 import logging
-from itertools import chain, islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 from pelican.generators import Generator
-from pelican.utils import get_relative_path, path_to_url
 
 from ..errors import ReviewFeedError, StoreError
 from ..model import Review
@@ -23,14 +21,26 @@ from ..settings import Settings, load_settings
 from . import jsonld
 from .data import ProductReviews, aggregate, build_data
 from .i18n import Translator, resolve_lang
-from .items import ItemRenderer, sample_reviews
+from .insert import insert_blocks
+from .noindex import exclude_from_sitemap
 from .slugs import product_slug
-from .view import Listing, ListingPage, ReviewFeed, check_locations, make_listing
+from .templating import Verbatim, stylesheet, theme_blocks
+from .view import Listing, ListingPage, ReviewFeed, check_locations, review_feed
 
 if TYPE_CHECKING:
     from ..sync import SyncReport
 
 log = logging.getLogger("review_feed.site.generator")
+
+# The theme blocks our pages fill, and what is lost without one.
+THEME_BLOCKS = (
+    ("content", "the review pages are empty"),
+    ("title", "the review pages get the theme's default title"),
+    (
+        "head",
+        "the star-filter pages lose their robots noindex meta (search engines may index them)",
+    ),
+)
 
 
 def fail(exc: ReviewFeedError) -> ReviewFeedError:
@@ -82,10 +92,8 @@ class ReviewFeedGenerator(Generator):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.rf_settings, self.rf_lang = site_settings(self.settings)
-        # Our templates print feed text: escape by default, whatever the theme does.
-        self.env.autoescape = True
+        exclude_from_sitemap(self.settings, self.rf_settings)
         self.view: ReviewFeed | None = None
-        self._items: Any = None  # this build's ItemRenderer, made in generate_output
 
     # --- context
     def generate_context(self) -> None:
@@ -107,6 +115,7 @@ class ReviewFeedGenerator(Generator):
         reviews = self._read_snapshot(s.path(s.snapshot, base))
         self.view = self._build_view(reviews)
         self.context["review_feed"] = self.view
+        insert_blocks(self.view, self.context, self.settings, self.env)
 
     def _read_snapshot(self, folder: Path) -> list[Review]:
         from ..store import read_reviews
@@ -132,46 +141,36 @@ class ReviewFeedGenerator(Generator):
     def _build_view(self, reviews: list[Review]) -> ReviewFeed:
         s = self.rf_settings
         t = Translator(self.rf_lang)
-        try:
-            data = build_data(reviews)
-        except ValueError as exc:  # two refs on one path: never silently merge products
-            raise fail(StoreError(str(exc))) from None
+        data = build_data(reviews)
         declared = declared_products(self.context)
         slugs = {p.slug: ref for ref, p in data.products.items()}
         for ref, (title, _url) in declared.items():
             p = data.products.get(ref)
             if p is None:  # a product page before its first review: an empty product
                 slug = product_slug(ref)
-                if slug in slugs:
-                    raise fail(
-                        StoreError(
-                            f"product refs {slugs[slug]!r} and {ref!r} map to the same path {slug}"
-                        )
+                if slug in slugs:  # never merge two products; never stop the whole build
+                    log.warning(
+                        "[review-feed] product refs %r and %r map to the same path %s: "
+                        "the page of %r shows no reviews",
+                        slugs[slug],
+                        ref,
+                        slug,
+                        ref,
                     )
+                    continue
                 slugs[slug] = ref
                 p = ProductReviews(ref, slug, ref, [], aggregate([]))
                 data.products[ref] = p
             if title:  # the site's own name wins over the feed's
                 p.name = title
         brand_name = s.brand_name or str(self.settings.get("SITENAME") or "")
-        brand = make_listing(
-            kind="brand",
-            product=None,
-            title=t.text("brand_title", brand=brand_name),
-            reviews=data.brand,
-            url=s.brand_url,
-            save_as=s.brand_save_as,
-            settings=s,
-            t=t,
-        )
-        return ReviewFeed(
-            settings=s,
-            t=t,
+        return review_feed(
+            data,
+            s,
+            t,
             brand_name=brand_name,
-            brand=brand,
-            products=dict(sorted(data.products.items())),
+            env=self.env,
             content_urls={ref: url for ref, (_title, url) in declared.items()},
-            data=data,
             site_url=str(self.settings.get("SITEURL") or ""),
         )
 
@@ -179,7 +178,7 @@ class ReviewFeedGenerator(Generator):
     def generate_output(self, writer: Any) -> None:
         view = self.view
         assert view is not None, "generate_context runs first"
-        self._items = self._item_renderer(view)
+        self._check_theme(view)
         self._write_listing(writer, view.brand, "review_feed/brand")
         for p in view.products.values():
             self._write_listing(writer, view.listing(p), "review_feed/product")
@@ -188,54 +187,44 @@ class ReviewFeedGenerator(Generator):
             view.settings.products_save_as,
             view.settings.products_url,
             "review_feed/products",
-            rf_title=view.t.text("products_title"),
         )
+        if view.settings.stylesheet:
+            writer.write_file(view.settings.stylesheet, Verbatim(stylesheet()), self.context)
         self._write_widgets(writer, view)
 
-    def _item_renderer(self, view: ReviewFeed) -> ItemRenderer:
-        """The review-item renderer, checked against the (theme's or our) macro."""
-        probe_url = "../probe"
-        macros = self.get_template("review_feed/_macros").make_module(
-            {**self.context, "SITEURL": probe_url}
-        )
-        firsts = (p.reviews[:50] for p in islice(view.products.values(), 200))
-        samples = sample_reviews([*view.brand.reviews[:1000], *chain.from_iterable(firsts)])
-        listings = [view.brand, *(view.listing(p) for p in islice(view.products.values(), 3))]
-        sitename = str(self.context.get("SITENAME") or "")
-        return ItemRenderer(view, macros, samples, listings, probe_url, sitename)
-
-    def _page_siteurl(self, save_as: str) -> str:
-        """SITEURL as Pelican's Writer sets it for this file."""
-        if self.settings.get("RELATIVE_URLS", False):
-            return path_to_url(get_relative_path(save_as))
-        return str(self.context.get("SITEURL", ""))
+    def _check_theme(self, view: ReviewFeed) -> None:
+        """Once per build: say what a theme without a block we fill makes us lose."""
+        blocks = theme_blocks(self.env)
+        if blocks is None:
+            return
+        star_pages = view.has_star_pages()
+        lost = [
+            what
+            for block, what in THEME_BLOCKS
+            if block not in blocks and (block != "head" or star_pages)
+        ]
+        if lost:
+            log.warning(
+                "[review-feed] the theme %s has no %s in base.html: %s",
+                self.settings.get("THEME"),
+                " or ".join(f"{{% block {b} %}}" for b, _ in THEME_BLOCKS if b not in blocks),
+                "; ".join(lost),
+            )
 
     def _write_listing(self, writer: Any, listing: Listing, template: str) -> None:
-        view = self.view
-        assert view is not None
         runs: list[list[ListingPage]] = [listing.pages()]
-        runs += [listing.pages(lv.level) for lv in listing.levels if lv.count]
-        items = self._items.items(listing.reviews)  # each review rendered once per list
+        runs += [listing.pages(lv.level) for lv in listing.levels if lv.url]
         for pages in runs:
             numbers = [(pg.number, pg.url) for pg in pages]
             for page in pages:
-                siteurl = self._page_siteurl(page.save_as)
-                shown = items.join(page.reviews)
                 self._write(
                     writer,
                     page.save_as,
                     page.url,
                     template,
-                    rf_title=listing.title,
                     rf_listing=listing,
                     rf_page=page,
                     rf_pages=numbers,
-                    rf_items=shown,
-                    rf_list=self._items.review_list(listing, page, numbers, shown, siteurl),
-                    rf_summary=self._items.summary(listing, page.level, siteurl),
-                    rf_notice=self._items.notice,
-                    rf_crumbs=self._items.crumbs(listing, page, siteurl),
-                    rf_fast=self._items.all_fast,
                     rf_jsonld=self._jsonld(listing, page),
                 )
 
@@ -270,14 +259,8 @@ class ReviewFeedGenerator(Generator):
         )
 
     def _write_widgets(self, writer: Any, view: ReviewFeed) -> None:
-        from .widgets import write_widgets
+        from .legacy import write_old_paths
+        from .widgets import write_widget_files
 
-        write_widgets(
-            self.output_path,
-            view.data,
-            view.settings,
-            env=self.env,
-            lang=view.lang,
-            siteurl=view.site_url,
-            brand_name=view.brand_name,
-        )
+        write_widget_files(writer, view, self.env, self.context)
+        write_old_paths(writer, view, self.context)
