@@ -95,22 +95,27 @@ def _build(ctx: Context, values: Sequence[Any], where: str) -> Row:
     order_date = normalise_date(odate, ctx.days) if odate else None
     if order_date is None and odate.strip():
         raise _bad_date("order_date", odate, required=False)
+    product_name = (pname.strip() or None) if ctx.product else None
+    text = clean_text(text)
+    author = display_name(first, last)
+    replies = replies_of(ctx, mod) if mod else ()
+    check_review_size(ctx, text, author, product_name, replies)
+    # positional: a million Reviews are built, and keywords cost twice as much
     review = Review(
-        kind=ctx.kind,
-        website_id=ctx.website_id,
-        id=ident,
-        review_id=rid or None,
-        product_ref=ref or None,
-        product_name=(pname.strip() or None) if ctx.product else None,
-        rating=rating,
-        text=clean_text(text),
-        author=display_name(first, last),
-        date=date,
-        order_date=order_date,
-        replies=replies_of(ctx, mod) if mod else (),
-        order_ref=(oref.strip() or None) if ctx.store_order_ref else None,
+        ctx.kind,
+        ctx.website_id,
+        ident,  # id
+        rid or None,  # review_id
+        ref or None,  # product_ref
+        product_name,
+        rating,
+        text,
+        author,
+        date,
+        order_date,
+        replies,
+        (oref.strip() or None) if ctx.store_order_ref else None,  # order_ref
     )
-    check_review_size(ctx, review)
     return Row(act, ctx.kind, ctx.website_id, ident, review, where)
 
 
@@ -146,17 +151,19 @@ def _optional_date(ctx: Context, raw: Any, name: str) -> str | None:
     return date
 
 
-def check_review_size(ctx: Context, review: Review) -> None:
+def check_review_size(
+    ctx: Context, text: str, author: str, product_name: str | None, replies: tuple[Reply, ...]
+) -> None:
     """One cap on a whole review, in every layout: its text, names and replies together
     (each reply counts its text plus 64 bytes for its date, origin and keys)."""
-    chars = len(review.text) + len(review.author) + len(review.product_name or "")
-    if review.replies:
-        chars += sum(len(r.text) + len(r.origin) + 64 for r in review.replies)
+    chars = len(text) + len(author) + len(product_name or "")
+    if replies:
+        chars += sum(len(r.text) + len(r.origin) + 64 for r in replies)
     if chars * 4 <= ctx.limit:  # UTF-8 takes at most 4 bytes a character: cheap when small
         return
-    parts = [review.text, review.author, review.product_name or ""]
-    parts += [r.origin + r.text for r in review.replies]
-    size = sum(len(p.encode("utf-8", "surrogatepass")) for p in parts) + 64 * len(review.replies)
+    parts = [text, author, product_name or ""]
+    parts += [r.origin + r.text for r in replies]
+    size = sum(len(p.encode("utf-8", "surrogatepass")) for p in parts) + 64 * len(replies)
     if size > ctx.limit:
         raise Reject(
             "review",
