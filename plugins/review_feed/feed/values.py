@@ -66,6 +66,8 @@ def valid_day(day: str) -> bool:
     """`YYYY-MM-DD` names a real calendar day."""
     if len(day) != 10 or day[4] != "-" or day[7] != "-" or not day.isascii():
         return False
+    if not (day[:4].isdigit() and day[5:7].isdigit() and day[8:].isdigit()):
+        return False  # int() would take " 1", "+1" or "1_0"
     try:
         dt.date(int(day[:4]), int(day[5:7]), int(day[8:]))
     except ValueError:
@@ -96,8 +98,8 @@ def normalise_date(raw: str, days: dict[str, bool] | None = None) -> str | None:
             ok = valid_day(day)
             if days is not None:
                 days[day] = ok
-        if ok:
-            return day + "T" + raw[11:]
+        if ok:  # digits, dashes and colons now: the separator is the only space
+            return raw.replace(" ", "T")
     return _slow_date(raw.strip())
 
 
