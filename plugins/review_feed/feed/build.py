@@ -141,14 +141,18 @@ def _bad_date(name: str, raw: Any, *, required: bool) -> Reject:
     return Reject(name, f"expected {_DATE_LIKE}, found {_show(raw)}")
 
 
-def _optional_date(ctx: Context, raw: Any, name: str) -> str | None:
-    """A date that may be absent (a reply's): None when empty, a Reject when not a date."""
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
+def _reply_date(ctx: Context, raw: Any, name: str, n: int) -> str | None:
+    """Reply #n's date, which may be absent: None when empty, a Reject when not a date
+    (its message built only then)."""
+    if isinstance(raw, str):
+        date = normalise_date(raw, ctx.days)
+        if date is not None:
+            return date
+        if not raw.strip():
+            return None
+    elif raw is None:
         return None
-    date = normalise_date(raw, ctx.days) if isinstance(raw, str) else None
-    if date is None:
-        raise _bad_date(name, raw, required=False)
-    return date
+    raise _bad_date(f"{name} #{n} date", raw, required=False)
 
 
 def check_review_size(
@@ -216,6 +220,6 @@ def _replies(ctx: Context, triplets: Sequence[tuple[Any, Any, Any]], name: str):
     for n, (date, who, comment) in enumerate(triplets, 1):
         text = clean_text(comment) if isinstance(comment, str) else ""
         if text:
-            when = _optional_date(ctx, date, f"{name} #{n} date")
+            when = _reply_date(ctx, date, name, n)
             out.append(Reply(when, origin(who), text))
     return tuple(out)
