@@ -30,6 +30,7 @@ class Reply(NamedTuple):
     text: str
 
     def to_record(self) -> dict[str, Any]:
+        # keys in sorted order: a snapshot line is encoded without sorting them again
         return {"date": self.date, "origin": self.origin, "text": self.text}
 
     @classmethod

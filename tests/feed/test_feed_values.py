@@ -52,6 +52,9 @@ def test_dates_normalise_to_iso_keeping_the_offset(raw, iso):
         "2026-11-19T18:04:11+25:00",
         "2026-11-19 1８:04:11",  # a full-width digit
         "２026-11-19 18:04:11",
+        "2026-11- 1 18:04:11",  # int() takes these: a day is its digits
+        "2026-+1-01 18:04:11",
+        "2_26-11-01 18:04:11",
     ],
 )
 def test_invalid_dates_are_none(raw):

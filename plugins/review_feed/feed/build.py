@@ -95,22 +95,27 @@ def _build(ctx: Context, values: Sequence[Any], where: str) -> Row:
     order_date = normalise_date(odate, ctx.days) if odate else None
     if order_date is None and odate.strip():
         raise _bad_date("order_date", odate, required=False)
+    product_name = (pname.strip() or None) if ctx.product else None
+    text = clean_text(text)
+    author = display_name(first, last)
+    replies = replies_of(ctx, mod) if mod else ()
+    check_review_size(ctx, text, author, product_name, replies)
+    # positional: a million Reviews are built, and keywords cost twice as much
     review = Review(
-        kind=ctx.kind,
-        website_id=ctx.website_id,
-        id=ident,
-        review_id=rid or None,
-        product_ref=ref or None,
-        product_name=(pname.strip() or None) if ctx.product else None,
-        rating=rating,
-        text=clean_text(text),
-        author=display_name(first, last),
-        date=date,
-        order_date=order_date,
-        replies=replies_of(ctx, mod) if mod else (),
-        order_ref=(oref.strip() or None) if ctx.store_order_ref else None,
+        ctx.kind,
+        ctx.website_id,
+        ident,  # id
+        rid or None,  # review_id
+        ref or None,  # product_ref
+        product_name,
+        rating,
+        text,
+        author,
+        date,
+        order_date,
+        replies,
+        (oref.strip() or None) if ctx.store_order_ref else None,  # order_ref
     )
-    check_review_size(ctx, review)
     return Row(act, ctx.kind, ctx.website_id, ident, review, where)
 
 
@@ -136,27 +141,33 @@ def _bad_date(name: str, raw: Any, *, required: bool) -> Reject:
     return Reject(name, f"expected {_DATE_LIKE}, found {_show(raw)}")
 
 
-def _optional_date(ctx: Context, raw: Any, name: str) -> str | None:
-    """A date that may be absent (a reply's): None when empty, a Reject when not a date."""
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
+def _reply_date(ctx: Context, raw: Any, name: str, n: int) -> str | None:
+    """Reply #n's date, which may be absent: None when empty, a Reject when not a date
+    (its message built only then)."""
+    if isinstance(raw, str):
+        date = normalise_date(raw, ctx.days)
+        if date is not None:
+            return date
+        if not raw.strip():
+            return None
+    elif raw is None:
         return None
-    date = normalise_date(raw, ctx.days) if isinstance(raw, str) else None
-    if date is None:
-        raise _bad_date(name, raw, required=False)
-    return date
+    raise _bad_date(f"{name} #{n} date", raw, required=False)
 
 
-def check_review_size(ctx: Context, review: Review) -> None:
+def check_review_size(
+    ctx: Context, text: str, author: str, product_name: str | None, replies: tuple[Reply, ...]
+) -> None:
     """One cap on a whole review, in every layout: its text, names and replies together
     (each reply counts its text plus 64 bytes for its date, origin and keys)."""
-    chars = len(review.text) + len(review.author) + len(review.product_name or "")
-    if review.replies:
-        chars += sum(len(r.text) + len(r.origin) + 64 for r in review.replies)
+    chars = len(text) + len(author) + len(product_name or "")
+    if replies:
+        chars += sum(len(r.text) + len(r.origin) + 64 for r in replies)
     if chars * 4 <= ctx.limit:  # UTF-8 takes at most 4 bytes a character: cheap when small
         return
-    parts = [review.text, review.author, review.product_name or ""]
-    parts += [r.origin + r.text for r in review.replies]
-    size = sum(len(p.encode("utf-8", "surrogatepass")) for p in parts) + 64 * len(review.replies)
+    parts = [text, author, product_name or ""]
+    parts += [r.origin + r.text for r in replies]
+    size = sum(len(p.encode("utf-8", "surrogatepass")) for p in parts) + 64 * len(replies)
     if size > ctx.limit:
         raise Reject(
             "review",
@@ -209,6 +220,6 @@ def _replies(ctx: Context, triplets: Sequence[tuple[Any, Any, Any]], name: str):
     for n, (date, who, comment) in enumerate(triplets, 1):
         text = clean_text(comment) if isinstance(comment, str) else ""
         if text:
-            when = _optional_date(ctx, date, f"{name} #{n} date")
+            when = _reply_date(ctx, date, name, n)
             out.append(Reply(when, origin(who), text))
     return tuple(out)

@@ -22,6 +22,8 @@ from .values import shorten as _show
 
 _BATCH = 2048
 
+Item = Row | RowProblem | VendorAverage
+
 
 _LEGACY_WORDS = frozenset((*ACTIONS, "AVG"))
 
@@ -34,6 +36,10 @@ class _TSV(csv.Dialect):
     lineterminator = "\n"
     quoting = csv.QUOTE_MINIMAL
     strict = True  # a stray or unterminated quote is an error, never swallowed text
+
+
+def _blank(cells: list[str]) -> bool:
+    return not cells or (len(cells) == 1 and not cells[0].strip())
 
 
 def _ends_with_newline(path: Path) -> bool:
@@ -138,7 +144,12 @@ class _Rows:
         """Read up to _BATCH records into `out`; True at the end of the file."""
         for n, cells in enumerate(reader, 1):
             start, self.prev = self.prev + 1, reader.line_num
-            self.row(cells, f"line {start}", out)
+            if self.layout == "header":
+                item = self.header(cells, f"line {start}")
+            else:
+                item = self.first_or_legacy(cells, f"line {start}")
+            if item is not None:
+                out.append(item)
             if n == _BATCH:
                 return False
         if not self.complete and self.bad_at == self.prev:
@@ -149,17 +160,19 @@ class _Rows:
             )
         return True
 
-    def row(self, cells: list[str], where: str, out: list) -> None:
-        if not cells or (len(cells) == 1 and not cells[0].strip()):
-            return  # a blank line
+    def first_or_legacy(self, cells: list[str], where: str) -> Item | None:
+        """A record before the layout is known (the header, or a legacy row), or of the
+        legacy layout; None for a blank line or the header."""
+        if _blank(cells):
+            return None
         if self.layout is None and not self.start(cells):
-            return  # the header
-        item = self.legacy(cells, where) if self.layout == "legacy" else self.header(cells, where)
-        if item is None:
-            return
-        if item.__class__ is RowProblem and item.field == "cells":
-            self.bad_at, self.bad_where = self.prev, where
-        out.append(item)
+            return None  # the header
+        return self.legacy(cells, where)
+
+    def cells_problem(self, where: str, message: str) -> RowProblem:
+        """A row with the wrong number of cells (remembered: it may be a truncated last row)."""
+        self.bad_at, self.bad_where = self.prev, where
+        return self.ctx.problem(where, "cells", message)
 
     # -- the header --------------------------------------------------------
     def start(self, cells: list[str]) -> bool:
@@ -196,8 +209,10 @@ class _Rows:
         return False
 
     def header(self, cells: list[str], where: str) -> Row | RowProblem | None:
-        """A row of the header layout."""
+        """A row of the header layout; None for a blank line."""
         if len(cells) != self.ncols:
+            if _blank(cells):
+                return None
             fixed = self.odd_count(cells, where)
             if fixed is None or fixed.__class__ is RowProblem:
                 return fixed
@@ -210,10 +225,9 @@ class _Rows:
         ncols = self.ncols
         if len(cells) > ncols and not any(c.strip() for c in cells[ncols:]):
             return cells[:ncols]  # trailing empty cells (a tab at the end of the line)
-        return self.ctx.problem(
-            where,
-            "cells",
-            f"expected {ncols} tab-separated cells (as many as the header), found {len(cells)}",
+        found = len(cells)
+        return self.cells_problem(
+            where, f"expected {ncols} tab-separated cells (as many as the header), found {found}"
         )
 
     # -- the legacy headerless layout --------------------------------------
@@ -228,10 +242,8 @@ class _Rows:
         elif n >= 16 and n % 3 == 1:
             count_at, first_reply, odate = 15, 16, cells[11]
         else:
-            return ctx.problem(
-                where,
-                "cells",
-                f"expected 12 + 3N or 16 + 3N cells in the headerless layout, found {n}",
+            return self.cells_problem(
+                where, f"expected 12 + 3N or 16 + 3N cells in the headerless layout, found {n}"
             )
         declared = cells[count_at].strip()
         found = (n - first_reply) // 3
@@ -253,9 +265,8 @@ class _Rows:
     def average(self, cells: list[str], where: str) -> VendorAverage | RowProblem:
         ctx = self.ctx
         if len(cells) < 5:
-            return ctx.problem(
+            return self.cells_problem(
                 where,
-                "cells",
                 f"expected 5 cells in an AVG row (AVG, -, ref, average, count), found {len(cells)}",
             )
         ref = cells[2].strip()

@@ -33,6 +33,7 @@ del _i
 
 TWO = frozenset(f"{i:02d}" for i in range(60))
 HOURS = frozenset(f"{i:02d}" for i in range(24))
+CLOCK = frozenset(f"{h}:{m}" for h in HOURS for m in TWO)  # every "HH:MM" of a day
 
 _DATE = re.compile(
     r"(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})"
@@ -65,6 +66,8 @@ def valid_day(day: str) -> bool:
     """`YYYY-MM-DD` names a real calendar day."""
     if len(day) != 10 or day[4] != "-" or day[7] != "-" or not day.isascii():
         return False
+    if not (day[:4].isdigit() and day[5:7].isdigit() and day[8:].isdigit()):
+        return False  # int() would take " 1", "+1" or "1_0"
     try:
         dt.date(int(day[:4]), int(day[5:7]), int(day[8:]))
     except ValueError:
@@ -82,22 +85,21 @@ def normalise_date(raw: str, days: dict[str, bool] | None = None) -> str | None:
     calendar checks across calls (a file holds few distinct days).
     """
     # Fast path: "YYYY-MM-DD HH:MM:SS" / "YYYY-MM-DDTHH:MM:SS", the vendor's usual shape.
-    if len(raw) == 19 and (raw[10] == " " or raw[10] == "T"):
+    if (
+        len(raw) == 19
+        and (raw[10] == " " or raw[10] == "T")
+        and raw[11:16] in CLOCK
+        and raw[16] == ":"
+        and raw[17:] in TWO
+    ):
         day = raw[:10]
         ok = days.get(day) if days is not None else None
         if ok is None:
             ok = valid_day(day)
             if days is not None:
                 days[day] = ok
-        if (
-            ok
-            and raw[13] == ":"
-            and raw[16] == ":"
-            and raw[11:13] in HOURS
-            and raw[14:16] in TWO
-            and raw[17:] in TWO
-        ):
-            return day + "T" + raw[11:]
+        if ok:  # digits, dashes and colons now: the separator is the only space
+            return raw.replace(" ", "T")
     return _slow_date(raw.strip())
 
 
@@ -168,10 +170,6 @@ def clean_text(raw: str) -> str:
     return raw.strip()
 
 
-def _is_anonymous(name: str) -> bool:
-    return len(name) == 9 and name.lower() == "anonymous"
-
-
 def display_name(first: str, last: str) -> str:
     """The only name the site shows: `First L.`.
 
@@ -186,7 +184,7 @@ def display_name(first: str, last: str) -> str:
         first = ""
     if "@" in last:
         last = ""
-    if _is_anonymous(first) or _is_anonymous(last):
+    if first.lower() == "anonymous" or last.lower() == "anonymous":
         return ANONYMOUS
     if not last:
         return first or ANONYMOUS

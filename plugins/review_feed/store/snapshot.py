@@ -172,7 +172,7 @@ class Snapshot:
         if replace is not None:
             self.collection(*replace)
             staged[replace] = []
-        days: dict[str, str] = {}  # one string per day, not one per review
+        days: dict[str, str] = {}  # a date's first 10 characters -> its day
         key, take = None, None
         try:
             with no_cyclic_gc():  # lines by the million, no reference cycles
@@ -207,8 +207,12 @@ class Snapshot:
         review = row.review
         if row.action is Action.DELETE or review is None:
             return (row.id, None, None)
-        day = day_of(review.date)
-        return (row.id, days.setdefault(day, day), review_line(review, self.keep_order_ref))
+        # a day depends on a date's first 10 characters: one day_of per distinct prefix,
+        # and one string per day, not one per review
+        day = days.get(review.date[:10])
+        if day is None:
+            day = days[review.date[:10]] = day_of(review.date)
+        return (row.id, day, review_line(review, self.keep_order_ref))
 
     def upsert(self, review: Review) -> None:
         self.apply([Row(Action.NEW, review.kind, review.website_id, review.id, review, "")])
