@@ -11,7 +11,10 @@ from review_feed.errors import ConfigError
 from review_feed.model import Reply, Review
 from review_feed.settings import load_settings
 from review_feed.site.data import build_data
+from review_feed.site.i18n import Translator
 from review_feed.site.slugs import product_slug
+from review_feed.site.templating import package_env
+from review_feed.site.view import review_feed
 from review_feed.site.widgets import (
     FORMAT_VERSION,
     embed_snippets,
@@ -49,6 +52,12 @@ def five_reviews(ref: str = "SKU-100") -> list[Review]:
         )
         for i in range(5)
     ]
+
+
+def feed(data, settings, lang: str = "en", brand_name: str = ""):
+    """The view the pages and widgets share, outside a Pelican build."""
+    t = Translator(lang)
+    return review_feed(data, settings, t, brand_name=brand_name, env=package_env())
 
 
 def gz(data: str) -> int:
@@ -90,7 +99,7 @@ def test_fragment_is_self_contained_and_escapes_feed_text():
     reviews[0] = Review(**{**_fields(reviews[0]), "text": evil, "author": evil})
     data = build_data(reviews)
     settings = load_settings({}, {})
-    html = str(render_fragment(data, settings, ref="<b>ref", brand_name=evil))
+    html = str(render_fragment(feed(data, settings, brand_name=evil), "<b>ref"))
     assert "<script" not in html and "<img" not in html and "<b>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "{{ 7*7 }}" in html
@@ -106,7 +115,7 @@ def _fields(r: Review) -> dict:
 @pytest.mark.parametrize("lang", ["en", "fr"])
 def test_summary_is_readable_text(lang):
     data = build_data(five_reviews())
-    html = str(render_fragment(data, load_settings({}, {}), ref="SKU-100", lang=lang))
+    html = str(render_fragment(feed(data, load_settings({}, {}), lang), "SKU-100"))
     avg = data.products["SKU-100"].aggregate.average_text
     if lang == "en":
         assert f"{avg} out of 5, 5 reviews" in html
@@ -121,7 +130,7 @@ def test_json_document_format(tmp_path):
     slug = product_slug("SKU-100")
     doc = json.loads((tmp_path / f"widgets/products/{slug}.json").read_text("utf-8"))
     assert doc == widget_document(
-        data, settings, ref="SKU-100", url=doc["url"], brand_name="Maison"
+        feed(data, settings, brand_name="Maison"), "SKU-100", url=doc["url"]
     )
     assert doc["version"] == FORMAT_VERSION == 1
     assert doc["kind"] == "product"
@@ -205,12 +214,14 @@ def test_widget_dir_setting_moves_every_file(tmp_path):
 
 def test_widget_count_zero_shows_the_summary_only():
     settings = load_settings({"REVIEW_FEED_WIDGET_COUNT": 0}, {})
-    html = str(render_fragment(build_data(five_reviews()), settings, ref="SKU-100"))
+    html = str(render_fragment(feed(build_data(five_reviews()), settings), "SKU-100"))
     assert "out of 5, 5 reviews" in html and 'class="rf-r"' not in html
     assert "No reviews yet" not in html and "See all 5 reviews" in html
 
 
 def test_brand_without_reviews():
-    html = str(render_fragment(build_data(five_reviews()), load_settings({}, {}), brand_name="B"))
+    html = str(
+        render_fragment(feed(build_data(five_reviews()), load_settings({}, {}), brand_name="B"))
+    )
     assert "No reviews yet" in html and 'class="rf-dist"' not in html and "out of 5" not in html
     assert "Go to the reviews page" in html

@@ -172,7 +172,7 @@ def test_rebuilds_keep_no_state(build_site):
 
 def test_long_lists_link_a_window_of_pages(build_site):
     built = build_site(brand_reviews(12), REVIEW_FEED_PAGE_SIZE=1)
-    nav = built.tree("reviews/page/6/").xpath("//nav[@class='rfp-pagination']")[0]
+    nav = built.tree("reviews/page/6/").xpath("//div[@class='rfp-pagination']")[0]
     items = [" ".join(li.text_content().split()) for li in nav.xpath(".//li")]
     assert items == ["← Previous", "1", "…", "4", "5", "6", "7", "8", "…", "12", "Next →"]
     assert nav.xpath(".//span[@aria-current='page']/text()") == ["6"]
@@ -183,3 +183,21 @@ def test_filtered_lists_are_noindex(build_site):
     built = build_site(brand_reviews(5))
     assert 'name="robots"' not in built.html("reviews/")
     assert '<meta name="robots" content="noindex, follow">' in built.html("reviews/stars-5/")
+
+
+def test_a_theme_macros_file_is_used(build_site, tmp_path):
+    """A theme restyles our markup by shipping its own review_feed/_macros.html."""
+    import shutil
+
+    from sitebuild import REPO
+
+    theme = tmp_path / "theme"
+    shutil.copytree(REPO / "themes" / "lumiere", theme)
+    ours = REPO / "plugins/review_feed/site/templates/review_feed/_macros.html"
+    text = ours.read_text("utf-8")
+    text = text.replace('<li class="rfp-review">', '<li class="rfp-review" data-theme="mine">')
+    text = text.replace('<div class="rfp-notice"', '<div data-theme="mine" class="rfp-notice"')
+    (theme / "templates" / "review_feed").mkdir(parents=True)
+    (theme / "templates" / "review_feed" / "_macros.html").write_text(text, "utf-8")
+    built = build_site(brand_reviews(12), THEME=str(theme), REVIEW_FEED_PAGE_SIZE=5)
+    assert built.html("reviews/page/2/").count('data-theme="mine"') == 6  # 5 items, the notice

@@ -9,13 +9,11 @@ pages are written in `generate_output`. No network unless REVIEW_FEED_SYNC.
 from __future__ import annotations
 
 import logging
-from itertools import chain, islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 from pelican.generators import Generator
-from pelican.utils import get_relative_path, path_to_url
 
 from ..errors import ReviewFeedError, StoreError
 from ..model import Review
@@ -23,9 +21,8 @@ from ..settings import Settings, load_settings
 from . import jsonld
 from .data import ProductReviews, aggregate, build_data
 from .i18n import Translator, resolve_lang
-from .items import ItemRenderer, sample_reviews
 from .slugs import product_slug
-from .view import Listing, ListingPage, ReviewFeed, check_locations, make_listing
+from .view import Listing, ListingPage, ReviewFeed, check_locations, review_feed
 
 if TYPE_CHECKING:
     from ..sync import SyncReport
@@ -82,10 +79,7 @@ class ReviewFeedGenerator(Generator):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.rf_settings, self.rf_lang = site_settings(self.settings)
-        # Our templates print feed text: escape by default, whatever the theme does.
-        self.env.autoescape = True
         self.view: ReviewFeed | None = None
-        self._items: Any = None  # this build's ItemRenderer, made in generate_output
 
     # --- context
     def generate_context(self) -> None:
@@ -154,24 +148,13 @@ class ReviewFeedGenerator(Generator):
             if title:  # the site's own name wins over the feed's
                 p.name = title
         brand_name = s.brand_name or str(self.settings.get("SITENAME") or "")
-        brand = make_listing(
-            kind="brand",
-            product=None,
-            title=t.text("brand_title", brand=brand_name),
-            reviews=data.brand,
-            url=s.brand_url,
-            save_as=s.brand_save_as,
-            settings=s,
-            t=t,
-        )
-        return ReviewFeed(
-            settings=s,
-            t=t,
+        return review_feed(
+            data,
+            s,
+            t,
             brand_name=brand_name,
-            brand=brand,
-            products=dict(sorted(data.products.items())),
+            env=self.env,
             content_urls={ref: url for ref, (_title, url) in declared.items()},
-            data=data,
             site_url=str(self.settings.get("SITEURL") or ""),
         )
 
@@ -179,7 +162,6 @@ class ReviewFeedGenerator(Generator):
     def generate_output(self, writer: Any) -> None:
         view = self.view
         assert view is not None, "generate_context runs first"
-        self._items = self._item_renderer(view)
         self._write_listing(writer, view.brand, "review_feed/brand")
         for p in view.products.values():
             self._write_listing(writer, view.listing(p), "review_feed/product")
@@ -188,54 +170,23 @@ class ReviewFeedGenerator(Generator):
             view.settings.products_save_as,
             view.settings.products_url,
             "review_feed/products",
-            rf_title=view.t.text("products_title"),
         )
         self._write_widgets(writer, view)
 
-    def _item_renderer(self, view: ReviewFeed) -> ItemRenderer:
-        """The review-item renderer, checked against the (theme's or our) macro."""
-        probe_url = "../probe"
-        macros = self.get_template("review_feed/_macros").make_module(
-            {**self.context, "SITEURL": probe_url}
-        )
-        firsts = (p.reviews[:50] for p in islice(view.products.values(), 200))
-        samples = sample_reviews([*view.brand.reviews[:1000], *chain.from_iterable(firsts)])
-        listings = [view.brand, *(view.listing(p) for p in islice(view.products.values(), 3))]
-        sitename = str(self.context.get("SITENAME") or "")
-        return ItemRenderer(view, macros, samples, listings, probe_url, sitename)
-
-    def _page_siteurl(self, save_as: str) -> str:
-        """SITEURL as Pelican's Writer sets it for this file."""
-        if self.settings.get("RELATIVE_URLS", False):
-            return path_to_url(get_relative_path(save_as))
-        return str(self.context.get("SITEURL", ""))
-
     def _write_listing(self, writer: Any, listing: Listing, template: str) -> None:
-        view = self.view
-        assert view is not None
         runs: list[list[ListingPage]] = [listing.pages()]
         runs += [listing.pages(lv.level) for lv in listing.levels if lv.count]
-        items = self._items.items(listing.reviews)  # each review rendered once per list
         for pages in runs:
             numbers = [(pg.number, pg.url) for pg in pages]
             for page in pages:
-                siteurl = self._page_siteurl(page.save_as)
-                shown = items.join(page.reviews)
                 self._write(
                     writer,
                     page.save_as,
                     page.url,
                     template,
-                    rf_title=listing.title,
                     rf_listing=listing,
                     rf_page=page,
                     rf_pages=numbers,
-                    rf_items=shown,
-                    rf_list=self._items.review_list(listing, page, numbers, shown, siteurl),
-                    rf_summary=self._items.summary(listing, page.level, siteurl),
-                    rf_notice=self._items.notice,
-                    rf_crumbs=self._items.crumbs(listing, page, siteurl),
-                    rf_fast=self._items.all_fast,
                     rf_jsonld=self._jsonld(listing, page),
                 )
 
@@ -270,14 +221,6 @@ class ReviewFeedGenerator(Generator):
         )
 
     def _write_widgets(self, writer: Any, view: ReviewFeed) -> None:
-        from .widgets import write_widgets
+        from .widgets import write_widget_files
 
-        write_widgets(
-            self.output_path,
-            view.data,
-            view.settings,
-            env=self.env,
-            lang=view.lang,
-            siteurl=view.site_url,
-            brand_name=view.brand_name,
-        )
+        write_widget_files(writer, view, self.env, self.context)

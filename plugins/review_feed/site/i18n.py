@@ -86,6 +86,14 @@ CATALOG: dict[str, dict[str, str]] = {
         "breadcrumb": "Breadcrumb",
         "read_reviews": "Read the reviews",
         "percent": "{p}%",
+        "widget_heading": "Customer reviews",
+        "widget_label": "Customer reviews: {name}",
+        "widget_latest": "Latest reviews",
+        "widget_all_one": "See the review",
+        "widget_all": "See all {n} reviews",
+        "widget_all_none": "Go to the reviews page",
+        "widget_newest_first": "Newest first",
+        "widget_fallback": "Read the customer reviews of {name}",
         "notice": (
             "Reviews are collected by our independent review provider, which invites "
             "customers to give their opinion after an order. Reviews are published "
@@ -132,6 +140,14 @@ CATALOG: dict[str, dict[str, str]] = {
         "breadcrumb": "Fil d’Ariane",
         "read_reviews": "Lire les avis",
         "percent": "{p}\u202f%",
+        "widget_heading": "Avis clients",
+        "widget_label": "Avis clients : {name}",
+        "widget_latest": "Derniers avis",
+        "widget_all_one": "Voir l’avis",
+        "widget_all": "Voir les {n} avis",
+        "widget_all_none": "Aller à la page des avis",
+        "widget_newest_first": "Les plus récents d’abord",
+        "widget_fallback": "Lire les avis clients sur {name}",
         "notice": (
             "Les avis sont collectés par notre prestataire d’avis indépendant, qui invite "
             "les clients à donner leur opinion après une commande. Ils sont publiés avec "

@@ -20,11 +20,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from jinja2 import ChoiceLoader, PackageLoader, pass_context
+from jinja2 import pass_context
 from markupsafe import Markup, escape
 
 from ..errors import ReviewFeedError
-from . import jsonld
+from . import jsonld, templating
 from .generator import ReviewFeedGenerator
 from .view import ReviewFeed
 
@@ -55,9 +55,10 @@ def get_generators(_pelican: Any) -> type[ReviewFeedGenerator]:
 
 
 def extend_environment(generator: Any) -> None:
-    """Our templates as a fallback after the theme's, plus the globals and filters."""
+    """Our templates as a fallback after the theme's (escaped, the theme's not), plus
+    the globals and filters."""
     env = generator.env
-    env.loader = ChoiceLoader([env.loader, PackageLoader("review_feed.site", "templates")])
+    templating.extend(env)
     env.globals.update(
         review_product=review_product,
         review_aggregate=review_aggregate,
@@ -103,15 +104,8 @@ def review_widget(ctx: Any, ref: str | None = None) -> Markup:
     rf = _feed(ctx)
     if rf is None or (ref is not None and rf.product(ref) is None):
         return Markup("")
-    return render_fragment(
-        rf.data,
-        rf.settings,
-        ref=None if ref is None else str(ref).strip(),
-        env=ctx.environment,
-        lang=rf.lang,
-        link_base=_link_base(ctx),
-        brand_name=rf.brand_name,
-    )
+    ref = None if ref is None else str(ref).strip()
+    return render_fragment(rf, ref, env=ctx.environment, link_base=_link_base(ctx))
 
 
 @pass_context

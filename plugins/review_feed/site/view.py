@@ -1,8 +1,10 @@
 """What the templates see: one `ReviewFeed` object per build, and the listing pages.
 
 Built by the generator from the snapshot (see `generator.py`) and put in the
-template context as `review_feed`. It holds no Pelican object and no state
-beyond the build it was made for.
+template context as `review_feed`. The review pages and the widgets read the
+same object: one view model, one catalog of words (`i18n.py`). Markup is the
+templates' job; the one exception, `stars()`, calls the template macro for
+theme code that wants stars from Python.
 """
 
 from __future__ import annotations
@@ -10,14 +12,17 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from ..errors import ConfigError
 from ..model import Reply, Review
 from ..settings import Settings
 from .data import Aggregate, ProductReviews, ReviewData, aggregate, star_bucket
 from .i18n import Translator
+
+MACROS = "review_feed/_macros.html"
 
 LEVELS = (5, 4, 3, 2, 1)
 
@@ -142,9 +147,8 @@ class ReviewFeed:
     brand: Listing
     products: dict[str, ProductReviews]  # by ref, sorted by ref
     content_urls: Mapping[str, str]  # ref -> URL of the content page declaring it
-    data: ReviewData  # what the widgets read (product names already resolved)
     site_url: str = ""  # Pelican's SITEURL
-    _stars: dict[float, Markup] = field(default_factory=dict, repr=False)  # this build's only
+    env: Any = field(default=None, repr=False)  # the Jinja environment our macros come from
 
     def absolute(self, url: str) -> str | None:
         """An absolute URL for structured data, when SITEURL is absolute."""
@@ -211,10 +215,52 @@ class ReviewFeed:
         return reply.origin.capitalize()
 
     def stars(self, rating: float | None) -> Markup:
-        key = round(float(rating or 0), 2)
-        if key not in self._stars:  # a handful of distinct values, thousands of calls
-            self._stars[key] = stars_markup(key, self.t)
-        return self._stars[key]
+        """The `stars` macro's markup, for theme code and the `review_stars` filter."""
+        macros = self.env.get_template(MACROS).module
+        return Markup(macros.stars(self, rating))
+
+    def star_label(self, rating: float | None) -> str:
+        """ "4.6 out of 5 stars": the stars' text for assistive technology."""
+        return self.t.text("stars_label", rating=self.t.rating(round(float(rating or 0), 1)))
+
+    @staticmethod
+    def star_width(rating: float | None) -> str:
+        """How much of the five stars is filled, in percent ("92")."""
+        return f"{max(0.0, min(100.0, float(rating or 0) * 20)):g}"
+
+    def name_of(self, listing: Listing) -> str:
+        """Whose reviews a listing holds: the product's name or the brand's."""
+        return listing.product.name if listing.product is not None else self.brand_name
+
+    def crumbs(
+        self, listing: Listing | None = None, page: ListingPage | None = None
+    ) -> list[tuple[str, str | None]]:
+        """The breadcrumb trail after the site's home: (label, URL or None for "here").
+
+        No listing: the products index. A page is "here" only on its first,
+        unfiltered page; later and filtered pages link back to it.
+        """
+        here = page is None or not (page.level or page.number > 1)
+        if listing is None:
+            return [(self.t.text("product_reviews"), None)]
+        if listing.product is None:
+            return [(self.t.text("brand_reviews"), None if here else self.brand_url)]
+        return [
+            (self.t.text("product_reviews"), self.products_url),
+            (listing.product.name, None if here else listing.url),
+        ]
+
+    def widget_title(self, listing: Listing) -> str:
+        name = self.name_of(listing)
+        return self.t.text("widget_label", name=name) if name else self.t.text("widget_heading")
+
+    def see_all(self, count: int) -> str:
+        """The widget's link to the full list."""
+        if count == 0:
+            return self.t.text("widget_all_none")
+        if count == 1:
+            return self.t.text("widget_all_one")
+        return self.t.text("widget_all", n=self.t.integer(count))
 
     @staticmethod
     def page_window(
@@ -259,12 +305,34 @@ def make_listing(
     return listing
 
 
-def stars_markup(rating: float | None, t: Translator) -> Markup:
-    """Five stars filled to `rating`, readable as "4.6 out of 5 stars" (role=img)."""
-    value = float(rating or 0)
-    width = max(0.0, min(100.0, value * 20))
-    label = t.text("stars_label", rating=t.rating(round(value, 1)))
-    return Markup(
-        '<span class="rfp-stars" role="img" aria-label="{label}">'
-        '<span class="rfp-stars-on" style="width:{width}%"></span></span>'
-    ).format(label=escape(label), width=f"{width:g}")
+def review_feed(
+    data: ReviewData,
+    settings: Settings,
+    t: Translator,
+    *,
+    brand_name: str,
+    env: Any,
+    content_urls: Mapping[str, str] | None = None,
+    site_url: str = "",
+) -> ReviewFeed:
+    """The build's view: the brand listing, the products by ref, and where they live."""
+    brand = make_listing(
+        kind="brand",
+        product=None,
+        title=t.text("brand_title", brand=brand_name),
+        reviews=data.brand,
+        url=settings.brand_url,
+        save_as=settings.brand_save_as,
+        settings=settings,
+        t=t,
+    )
+    return ReviewFeed(
+        settings=settings,
+        t=t,
+        brand_name=brand_name,
+        brand=brand,
+        products=dict(sorted(data.products.items())),
+        content_urls=dict(content_urls or {}),
+        site_url=site_url,
+        env=env,
+    )

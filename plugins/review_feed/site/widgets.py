@@ -1,27 +1,30 @@
 """Embeddable widgets: HTML fragment, iframe page, JSON document, JS loader.
 
-Public API (stable; the site generator and the theme call these):
+The widgets show what the review pages show, from the same view
+(`view.ReviewFeed`), words (`i18n.py`) and macros (`_macros.html`); every file
+goes through Pelican's writer. Public API (the generator and the theme use it):
 
-    write_widgets(output_path, data, settings, *, env=None, lang="en",
-                  siteurl="", brand_name="") -> list[Path]
-        Writes every widget file under `output_path / settings.widget_dir`:
-        `products/<slug>.html|.json|-frame.html`, `brand.html|.json|-frame.html`
-        and the loader `review-feed.js`. Call once per build, after the data
-        is built (e.g. from the generator's `generate_output`). `siteurl` is
-        Pelican's SITEURL: links in files are absolute when it is set, else
-        relative to each file (fine for the iframe and the loader; an SSI
-        include needs SITEURL set, as in publishconf.py).
+    write_widget_files(writer, rf, env, context) -> list[str]
+        Writes every widget file under `settings.widget_dir` through Pelican's
+        `writer`: `products/<slug>.html|.json|-frame.html`,
+        `brand.html|.json|-frame.html` and the loader `review-feed.js`; returns
+        their output-relative names. Links are absolute when SITEURL
+        (`rf.site_url`) is set, else relative to each file (fine for the iframe
+        and the loader; an SSI include needs SITEURL set, as in publishconf.py).
 
-    render_fragment(data, settings, *, ref=None, env=None, lang="en",
-                    link_base="", brand_name="") -> markupsafe.Markup
+    write_widgets(output_path, data, settings, *, lang="en", siteurl="",
+                  brand_name="") -> list[Path]
+        The same outside a Pelican build (scripts, tests): makes the view, our
+        template environment and a Pelican Writer.
+
+    render_fragment(rf, ref=None, *, env=None, link_base="") -> markupsafe.Markup
         The self-contained fragment (scoped <style>, no script) for product
         `ref`, or the brand when `ref` is None; for a Jinja global such as
         `{{ review_widget(page.product_ref) }}`. `link_base` is prefixed with
         "/" to the site-relative URL of the full reviews page (pass the page's
         SITEURL). Raises KeyError for an unknown ref.
 
-    widget_document(data, settings, *, ref=None, lang="en", url="",
-                    brand_name="") -> dict
+    widget_document(rf, ref=None, *, url="") -> dict
         The public JSON document (format: the README, "Widgets").
 
     embed_snippets(settings, siteurl, *, ref=None, name=None, lang="en") -> dict[str, str]
@@ -30,16 +33,16 @@ Public API (stable; the site generator and the theme call these):
 
     check_widget_dir(settings) -> None
         Raises ConfigError when REVIEW_FEED_WIDGET_DIR is not a folder inside
-        the output folder; write_widgets calls it first (call it early, with
-        the other settings checks, to fail before anything is written).
+        the output folder (call it early, with the other settings checks, to
+        fail before anything is written).
 
     WIDGET_HEIGHT: the widget's fixed height in CSS pixels (the box the host
         reserves; the review list scrolls inside it, so nothing ever shifts).
 
-`env` may be Pelican's template environment: the widget templates are looked
-up in the theme first (`review_feed/widget.html`, `review_feed/widget-frame.html`),
-then in this package, and are always rendered with autoescape on. Feed text
-is only ever passed as template variables, never compiled as a template.
+The widget templates are looked up in the theme first (`review_feed/widget.html`,
+`review_feed/widget-frame.html`), then in this package, and are rendered with
+autoescape on (see `plugin.py`). Feed text is only ever passed as template
+variables, never compiled as a template.
 """
 
 from __future__ import annotations
@@ -58,11 +61,12 @@ import jinja2
 from markupsafe import Markup, escape
 
 from ..errors import ConfigError
-from ..model import Review
 from ..settings import Settings, load_settings
-from .data import Aggregate, ReviewData
-from .i18n import LANGS, Translator
+from .data import ReviewData
+from .i18n import Translator, resolve_lang
 from .slugs import product_slug
+from .templating import package_env
+from .view import Listing, ReviewFeed, review_feed
 
 log = logging.getLogger("review_feed.site.widgets")
 
@@ -72,37 +76,6 @@ FORMAT_VERSION = 1
 LOADER_NAME = "review-feed.js"
 FRAGMENT_TEMPLATE = "review_feed/widget.html"
 FRAME_TEMPLATE = "review_feed/widget-frame.html"
-
-# Shared words (ratings, counts, star levels, replies, dates) come from the
-# site's catalog (i18n.py); these few exist only in the widget.
-_WIDGET_WORDS: dict[str, dict[str, str]] = {
-    "en": {
-        "heading": "Customer reviews",
-        "label": "Customer reviews: {name}",
-        "latest": "Latest reviews",
-        "all_one": "See the review",
-        "all": "See all {n} reviews",
-        "all_none": "Go to the reviews page",
-        "newest_first": "Newest first",
-        "fallback": "Read the customer reviews of {name}",
-    },
-    "fr": {
-        "heading": "Avis clients",
-        "label": "Avis clients : {name}",
-        "latest": "Derniers avis",
-        "all_one": "Voir l’avis",
-        "all": "Voir les {n} avis",
-        "all_none": "Aller à la page des avis",
-        "newest_first": "Les plus récents d’abord",
-        "fallback": "Lire les avis clients sur {name}",
-    },
-}
-
-
-def _lang(lang: str | None) -> str:
-    code = (lang or "en").replace("_", "-").split("-")[0].strip().lower()
-    return code if code in LANGS else "en"
-
 
 # --- paths -------------------------------------------------------------------
 
@@ -152,109 +125,6 @@ def _relative_to(target: str, from_file: str) -> str:
     return "./" if rel in (".", "./") else rel
 
 
-# --- the view model ----------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Subject:
-    ref: str | None
-    name: str
-    reviews: list[Review]
-    aggregate: Aggregate
-
-
-def _subject(data: ReviewData, ref: str | None, brand_name: str) -> _Subject:
-    if ref is None:
-        return _Subject(None, brand_name, data.brand, data.brand_aggregate)
-    p = data.products[ref]
-    return _Subject(ref, p.name, p.reviews, p.aggregate)
-
-
-def _reply_label(origin: str, tr: Translator, brand: str) -> str:
-    if origin == "merchant":
-        return tr.text("reply_merchant", brand=brand or "")
-    if origin in ("moderator", "customer"):
-        return tr.text(f"reply_{origin}")
-    return origin.capitalize()
-
-
-def widget_view(
-    data: ReviewData,
-    settings: Settings,
-    *,
-    ref: str | None = None,
-    lang: str = "en",
-    url: str = "",
-    brand_name: str = "",
-) -> dict[str, Any]:
-    """Everything the widget templates show, as plain values (feed text unescaped)."""
-    lang = _lang(lang)
-    tr = Translator(lang)
-    words = _WIDGET_WORDS[lang]
-    s = _subject(data, ref, brand_name)
-    agg = s.aggregate
-    n = agg.count
-    avg = agg.average or 0.0
-    avg_text = tr.decimal(avg)
-    rating_text = tr.text("rating_text", average=avg_text)
-    dist = [
-        {
-            "stars": stars,
-            "count": count,
-            "percent": round(100 * count / n) if n else 0,
-            "label": tr.level(stars),
-        }
-        for stars, count in agg.distribution
-    ]
-    reviews = [
-        {
-            "rating": r.rating,
-            "rating_label": tr.text("stars_label", rating=tr.rating(r.rating)),
-            "author": r.author,
-            "date": r.date,
-            "date_text": tr.date(r.date),
-            "order_text": tr.text("order_of", date=tr.date(r.order_date)) if r.order_date else "",
-            "text": r.text,
-            "replies": [
-                {
-                    "label": _reply_label(p.origin, tr, brand_name),
-                    "date": p.date or "",
-                    "date_text": tr.date(p.date) if p.date else "",
-                    "text": p.text,
-                }
-                for p in r.replies
-            ],
-        }
-        for r in s.reviews[: settings.widget_count]
-    ]
-    name = s.name or brand_name
-    return {
-        "lang": lang,
-        "title": words["label"].format(name=name) if name else words["heading"],
-        "name": name,
-        "count": n,
-        "average": avg,
-        "average_short": avg_text,
-        "rating_label": rating_text,
-        "summary": f"{rating_text}, {tr.count(n)}",
-        "no_reviews": tr.text("no_reviews"),
-        "distribution_label": tr.text("distribution"),
-        "latest_label": words["latest"],
-        "note": words["newest_first"],
-        # EU consumer law: say how reviews are collected wherever they are shown
-        "about_label": tr.text("about_reviews"),
-        "notice": settings.notice or tr.text("notice"),
-        "distribution": dist,
-        "reviews": reviews,
-        "url": url,
-        "all_label": words["all_none"]
-        if n == 0
-        else words["all_one"]
-        if n == 1
-        else words["all"].format(n=tr.integer(n)),
-    }
-
-
 # --- rendering ---------------------------------------------------------------
 
 
@@ -277,68 +147,58 @@ def loader_js() -> str:
     return "\n".join(line for line in lines if line and not line.startswith("//")) + "\n"
 
 
-_PACKAGE_LOADER = jinja2.PackageLoader("review_feed.site", "templates")
+@dataclass(frozen=True, slots=True)
+class Verbatim:
+    """Ready text for `Writer.write_file`, which renders what it is given with
+    `.render(context)`: the JSON documents and the loader are not templates."""
+
+    text: str
+
+    def render(self, _context: Any) -> str:
+        return self.text
 
 
-def widget_env(env: jinja2.Environment | None = None) -> jinja2.Environment:
-    """An autoescaping environment finding the widget templates (theme first, then ours)."""
-    if env is None:
-        return jinja2.Environment(
-            loader=_PACKAGE_LOADER,
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-    loaders = [env.loader] if env.loader is not None else []
-    return env.overlay(loader=jinja2.ChoiceLoader([*loaders, _PACKAGE_LOADER]), autoescape=True)
+def _subject(rf: ReviewFeed, ref: str | None) -> Listing:
+    return rf.brand if ref is None else rf.listing(rf.products[ref])
 
 
-def _render(
-    env: jinja2.Environment, template: str | jinja2.Template, view: dict[str, Any], frame: bool
-) -> str:
+def _variables(rf: ReviewFeed, ref: str | None, url: str, frame: bool) -> dict[str, Any]:
     # In its own page (iframe) the widget is the document: its heading is the h1.
-    tpl = env.get_template(template) if isinstance(template, str) else template
-    return tpl.render(
-        w=view, css=Markup(widget_css()), target="_top" if frame else "", hl=1 if frame else 2
-    )
+    return {
+        "rf": rf,
+        "rf_listing": _subject(rf, ref),
+        "rf_url": url,
+        "rf_css": Markup(widget_css()),
+        "rf_target": "_top" if frame else "",
+        "rf_hl": 1 if frame else 2,
+    }
 
 
 def render_fragment(
-    data: ReviewData,
-    settings: Settings,
-    *,
+    rf: ReviewFeed,
     ref: str | None = None,
+    *,
     env: jinja2.Environment | None = None,
-    lang: str = "en",
     link_base: str = "",
-    brand_name: str = "",
 ) -> Markup:
-    url = _join(link_base, page_url(settings, ref))
-    view = widget_view(data, settings, ref=ref, lang=lang, url=url, brand_name=brand_name)
-    return Markup(_render(widget_env(env), FRAGMENT_TEMPLATE, view, False))
+    url = _join(link_base, page_url(rf.settings, ref))
+    template = (env or rf.env).get_template(FRAGMENT_TEMPLATE)
+    return Markup(template.render(_variables(rf, ref, url, False)))
 
 
-def widget_document(
-    data: ReviewData,
-    settings: Settings,
-    *,
-    ref: str | None = None,
-    lang: str = "en",
-    url: str = "",
-    brand_name: str = "",
-) -> dict[str, Any]:
+def widget_document(rf: ReviewFeed, ref: str | None = None, *, url: str = "") -> dict[str, Any]:
     """The public JSON document (version 1); field by field in the README ("Widgets")."""
-    s = _subject(data, ref, brand_name)
-    agg = s.aggregate
+    listing = _subject(rf, ref)
+    p = listing.product
+    agg = listing.aggregate
     return {
         "version": FORMAT_VERSION,
-        "kind": "brand" if ref is None else "product",
-        "lang": _lang(lang),
-        "brand": brand_name or None,
-        "product": None if ref is None else {"ref": ref, "name": s.name, "slug": product_slug(ref)},
+        "kind": listing.kind,
+        "lang": rf.lang,
+        "brand": rf.brand_name or None,
+        "product": None if p is None else {"ref": p.ref, "name": p.name, "slug": p.slug},
         "url": url,
-        "notice": settings.notice or Translator(_lang(lang)).text("notice"),
+        "notice": rf.notice,
         "aggregate": {
             "count": agg.count,
             "average": agg.average,
@@ -357,7 +217,7 @@ def widget_document(
                 "text": r.text,
                 "replies": [p.to_record() for p in r.replies],
             }
-            for r in s.reviews[: settings.widget_count]
+            for r in listing.reviews[: rf.settings.widget_count]
         ],
     }
 
@@ -366,58 +226,62 @@ def _dump_json(doc: dict[str, Any]) -> str:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
+def write_widget_files(
+    writer: Any, rf: ReviewFeed, env: jinja2.Environment, context: dict[str, Any]
+) -> list[str]:
+    """Write every widget file and the loader through Pelican's writer; return their names."""
+    settings = rf.settings
+    check_widget_dir(settings)
+    written: list[str] = []
+    # looked up once per build, not once per file (each lookup stats the template)
+    templates = {
+        "html": env.get_template(FRAGMENT_TEMPLATE),
+        "frame": env.get_template(FRAME_TEMPLATE),
+    }
+
+    def put(name: str, template: Any, **kw: Any) -> None:
+        writer.write_file(name, template, context, **kw)
+        written.append(name)
+
+    for ref in [None, *rf.products]:
+        files = widget_files(settings, ref)
+        target = page_url(settings, ref)
+        for kind, rel in files.items():
+            url = _join(rf.site_url, target) if rf.site_url else _relative_to(target, rel)
+            if kind == "json":
+                put(rel, Verbatim(_dump_json(widget_document(rf, ref, url=url))))
+            else:
+                put(rel, templates[kind], **_variables(rf, ref, url, kind == "frame"))
+    put(loader_file(settings), Verbatim(loader_js()))
+    log.info("[review-feed] wrote %d widget files under %s", len(written), settings.widget_dir)
+    return written
+
+
 def write_widgets(
     output_path: Path | str,
     data: ReviewData,
     settings: Settings,
     *,
-    env: jinja2.Environment | None = None,
     lang: str = "en",
     siteurl: str = "",
     brand_name: str = "",
 ) -> list[Path]:
-    """Write every widget file and the loader under output_path; return the paths written."""
+    """`write_widget_files` outside a Pelican build; returns the paths written."""
+    from pelican.writers import Writer
+
     check_widget_dir(settings)
+    env = package_env()
+    rf = review_feed(
+        data,
+        settings,
+        Translator(resolve_lang(None, lang)),
+        brand_name=brand_name,
+        env=env,
+        site_url=siteurl,
+    )
     out = Path(output_path)
-    wenv = widget_env(env)
-    written: list[Path] = []
-    made: set[Path] = set()
-    # looked up once per build, not once per file (each lookup stats the template)
-    templates = {
-        "html": wenv.get_template(FRAGMENT_TEMPLATE),
-        "frame": wenv.get_template(FRAME_TEMPLATE),
-    }
-
-    def put(rel: str, text: str) -> None:
-        path = out / rel
-        if path.parent not in made:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            made.add(path.parent)
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text)
-        written.append(path)
-
-    for ref in [None, *data.products]:
-        files = widget_files(settings, ref)
-        target = page_url(settings, ref)
-        views: dict[str, dict[str, Any]] = {}  # by URL: the fragment and frame share one
-        for kind, rel in files.items():
-            url = _join(siteurl, target) if siteurl else _relative_to(target, rel)
-            if kind == "json":
-                doc = widget_document(
-                    data, settings, ref=ref, lang=lang, url=url, brand_name=brand_name
-                )
-                put(rel, _dump_json(doc))
-                continue
-            view = views.get(url)
-            if view is None:
-                view = views[url] = widget_view(
-                    data, settings, ref=ref, lang=lang, url=url, brand_name=brand_name
-                )
-            put(rel, _render(wenv, templates[kind], view, kind == "frame"))
-    put(loader_file(settings), loader_js())
-    log.info("[review-feed] wrote %d widget files under %s", len(written), settings.widget_dir)
-    return written
+    names = write_widget_files(Writer(str(out), {}), rf, env, {})
+    return [out / name for name in names]
 
 
 # --- snippets ----------------------------------------------------------------
@@ -432,15 +296,15 @@ def embed_snippets(
     lang: str = "en",
 ) -> dict[str, str]:
     """Copy-paste snippets for the four embed forms, with absolute URLs under siteurl."""
-    words = _WIDGET_WORDS[_lang(lang)]
+    t = Translator(resolve_lang(None, lang))
     files = widget_files(settings, ref)
     site = siteurl.rstrip("/")
     full = escape(f"{site}/{page_url(settings, ref)}")
-    label = escape(words["fallback"].format(name=name or ref or words["heading"]))
+    label = escape(t.text("widget_fallback", name=name or ref or t.text("widget_heading")))
     attr = (
         f'data-review-feed-product="{escape(ref)}"' if ref is not None else "data-review-feed-brand"
     )
-    title = escape(words["label"].format(name=name) if name else words["heading"])
+    title = escape(t.text("widget_label", name=name) if name else t.text("widget_heading"))
     h = WIDGET_HEIGHT
     return {
         "ssi": f'<!--#include virtual="/{files["html"]}" -->',
