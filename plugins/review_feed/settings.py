@@ -91,6 +91,19 @@ def _non_negative(conv: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return check
 
 
+def _output_file(suffix: str) -> Callable[[Any], str]:
+    """A file path inside the output folder ending with `suffix`, or "" for none."""
+
+    def conv(v: Any) -> str:
+        s = str(v).strip()
+        parts = s.split("/")
+        if s and (s.startswith("/") or ".." in parts or "" in parts or not s.endswith(suffix)):
+            raise ValueError(f"expected a file inside the output folder, e.g. reviews/x{suffix}")
+        return s
+
+    return conv
+
+
 def _setting(default: Any, conv: Callable[[Any], Any], *, secret: bool = False, doc: str = ""):
     meta = {"conv": conv, "secret": secret, "doc": doc}
     if isinstance(default, (dict, list)):
@@ -141,6 +154,16 @@ class Settings:
     product_url: str = _setting("reviews/products/{slug}/", str)
     product_save_as: str = _setting("reviews/products/{slug}/index.html", str)
     widget_dir: str = _setting("widgets", str, doc="folder of fragments, frames, JSON and loader")
+    insert: str = _setting(
+        "after",
+        _choice("after", "before", "off"),
+        doc="where a content page's product widget goes without a marker: after/before/off",
+    )
+    stylesheet: str = _setting(
+        "reviews/review-feed.css",
+        _output_file(".css"),
+        doc="the review pages' stylesheet, written and linked by the plugin ('' for none)",
+    )
 
     def path(self, value: str, base: Path | None = None) -> Path:
         """A path setting resolved against `base` (default: the current folder)."""

@@ -21,13 +21,25 @@ from ..settings import Settings, load_settings
 from . import jsonld
 from .data import ProductReviews, aggregate, build_data
 from .i18n import Translator, resolve_lang
+from .insert import insert_blocks
 from .slugs import product_slug
+from .templating import Verbatim, stylesheet, theme_blocks
 from .view import Listing, ListingPage, ReviewFeed, check_locations, review_feed
 
 if TYPE_CHECKING:
     from ..sync import SyncReport
 
 log = logging.getLogger("review_feed.site.generator")
+
+# The theme blocks our pages fill, and what is lost without one.
+THEME_BLOCKS = (
+    ("content", "the review pages are empty"),
+    ("title", "the review pages get the theme's default title"),
+    (
+        "head",
+        "the star-filter pages lose their robots noindex meta (search engines may index them)",
+    ),
+)
 
 
 def fail(exc: ReviewFeedError) -> ReviewFeedError:
@@ -101,6 +113,7 @@ class ReviewFeedGenerator(Generator):
         reviews = self._read_snapshot(s.path(s.snapshot, base))
         self.view = self._build_view(reviews)
         self.context["review_feed"] = self.view
+        insert_blocks(self.view, self.context, self.settings, self.env)
 
     def _read_snapshot(self, folder: Path) -> list[Review]:
         from ..store import read_reviews
@@ -162,6 +175,7 @@ class ReviewFeedGenerator(Generator):
     def generate_output(self, writer: Any) -> None:
         view = self.view
         assert view is not None, "generate_context runs first"
+        self._check_theme(view)
         self._write_listing(writer, view.brand, "review_feed/brand")
         for p in view.products.values():
             self._write_listing(writer, view.listing(p), "review_feed/product")
@@ -171,7 +185,32 @@ class ReviewFeedGenerator(Generator):
             view.settings.products_url,
             "review_feed/products",
         )
+        if view.settings.stylesheet:
+            writer.write_file(view.settings.stylesheet, Verbatim(stylesheet()), self.context)
         self._write_widgets(writer, view)
+
+    def _check_theme(self, view: ReviewFeed) -> None:
+        """Once per build: say what a theme without a block we fill makes us lose."""
+        blocks = theme_blocks(self.env)
+        if blocks is None:
+            return
+        star_pages = any(
+            lv.count
+            for lst in [view.brand, *map(view.listing, view.products.values())]
+            for lv in lst.levels
+        )
+        lost = [
+            what
+            for block, what in THEME_BLOCKS
+            if block not in blocks and (block != "head" or star_pages)
+        ]
+        if lost:
+            log.warning(
+                "[review-feed] the theme %s has no %s in base.html: %s",
+                self.settings.get("THEME"),
+                " or ".join(f"{{% block {b} %}}" for b, _ in THEME_BLOCKS if b not in blocks),
+                "; ".join(lost),
+            )
 
     def _write_listing(self, writer: Any, listing: Listing, template: str) -> None:
         runs: list[list[ListingPage]] = [listing.pages()]

@@ -24,7 +24,7 @@ from jinja2 import pass_context
 from markupsafe import Markup, escape
 
 from ..errors import ReviewFeedError
-from . import jsonld, templating
+from . import insert, templating
 from .generator import ReviewFeedGenerator
 from .view import ReviewFeed
 
@@ -110,22 +110,12 @@ def review_widget(ctx: Any, ref: str | None = None) -> Markup:
 
 @pass_context
 def review_feed_for(ctx: Any, content: Any) -> Markup:
-    """What a page/article declaring `product_ref` shows: the widget and its JSON-LD."""
+    """What a page/article declaring `product_ref` shows: the widget and its JSON-LD
+    (nothing when its content already has them, at a marker)."""
     rf = _feed(ctx)
-    meta = getattr(content, "metadata", None) or {}
-    ref = str(meta.get("product_ref") or "").strip()
-    p = rf.product(ref) if rf and ref else None
-    if p is None:
+    if rf is None or insert.has_block(content):
         return Markup("")
-    shown = p.reviews[: rf.settings.widget_count]
-    data = jsonld.product(
-        name=p.name,
-        sku=p.ref,
-        agg=p.aggregate,
-        shown=shown,
-        url=rf.absolute(getattr(content, "url", "") or ""),
-    )
-    return review_widget(ctx, p.ref) + jsonld.script_block(data)
+    return insert.product_block(rf, content, env=ctx.environment, link_base=_link_base(ctx))
 
 
 @pass_context

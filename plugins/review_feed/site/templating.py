@@ -9,11 +9,28 @@ theme's own pages.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
 
 import jinja2
+from jinja2 import nodes
 
 PREFIX = "review_feed/"
+
+
+@dataclass(frozen=True, slots=True)
+class Verbatim:
+    """Ready text for Pelican's `Writer.write_file`, which renders what it is given
+    with `.render(context)`: a stylesheet, a JSON document or a script is no template."""
+
+    text: str
+
+    def render(self, _context: Any) -> str:
+        return self.text
 
 
 def package_loader() -> jinja2.BaseLoader:
@@ -46,3 +63,38 @@ def package_env() -> jinja2.Environment:
     env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True)
     extend(env)
     return env
+
+
+@cache
+def stylesheet() -> str:
+    """The review pages' stylesheet (`page_assets/review-feed.css`), as published."""
+    return (resources.files("review_feed.site") / "page_assets" / "review-feed.css").read_text(
+        "utf-8"
+    )
+
+
+def stylesheet_url(save_as: str) -> str:
+    """Its URL with a version, so a browser never keeps an old one after an update."""
+    if not save_as:
+        return ""
+    version = hashlib.sha256(stylesheet().encode("utf-8")).hexdigest()[:10]
+    return f"{save_as}?v={version}"
+
+
+def theme_blocks(env: jinja2.Environment, name: str = "base.html") -> set[str] | None:
+    """The block names `name` and the templates it extends define; None when it
+    cannot be read (a missing or broken template fails the build on its own)."""
+    found: set[str] = set()
+    seen: set[str] = set()
+    while name and name not in seen:
+        seen.add(name)
+        try:
+            source = env.loader.get_source(env, name)[0] if env.loader else ""
+            tree = env.parse(source, name)
+        except jinja2.TemplateError:
+            return None
+        found.update(b.name for b in tree.find_all(nodes.Block))
+        parent = next(iter(tree.find_all(nodes.Extends)), None)
+        template = parent.template if parent is not None else None
+        name = template.value if isinstance(template, nodes.Const) else ""
+    return found

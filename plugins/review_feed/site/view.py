@@ -21,6 +21,7 @@ from ..model import Reply, Review
 from ..settings import Settings
 from .data import Aggregate, ProductReviews, ReviewData, aggregate, star_bucket
 from .i18n import Translator
+from .templating import stylesheet_url
 
 MACROS = "review_feed/_macros.html"
 
@@ -149,6 +150,7 @@ class ReviewFeed:
     content_urls: Mapping[str, str]  # ref -> URL of the content page declaring it
     site_url: str = ""  # Pelican's SITEURL
     env: Any = field(default=None, repr=False)  # the Jinja environment our macros come from
+    stylesheet_url: str = ""  # the pages' stylesheet, site-relative ("" when there is none)
 
     def absolute(self, url: str) -> str | None:
         """An absolute URL for structured data, when SITEURL is absolute."""
@@ -171,6 +173,11 @@ class ReviewFeed:
     @property
     def products_url(self) -> str:
         return self.settings.products_url
+
+    def has_star_pages(self) -> bool:
+        """Whether the build writes any star-filter (noindex) page."""
+        lists = [self.brand.aggregate, *(p.aggregate for p in self.products.values())]
+        return any(agg.count for agg in lists)
 
     def product(self, ref: str) -> ProductReviews | None:
         return self.products.get(str(ref).strip())
@@ -335,4 +342,5 @@ def review_feed(
         content_urls=dict(content_urls or {}),
         site_url=site_url,
         env=env,
+        stylesheet_url=stylesheet_url(settings.stylesheet),
     )

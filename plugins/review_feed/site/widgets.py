@@ -51,7 +51,6 @@ import json
 import logging
 import posixpath
 import re
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -65,7 +64,7 @@ from ..settings import Settings, load_settings
 from .data import ReviewData
 from .i18n import Translator, resolve_lang
 from .slugs import product_slug
-from .templating import package_env
+from .templating import Verbatim, package_env
 from .view import Listing, ReviewFeed, review_feed
 
 log = logging.getLogger("review_feed.site.widgets")
@@ -145,17 +144,6 @@ def loader_js() -> str:
     """The loader as published: full-line // comments and indentation removed."""
     lines = (line.strip() for line in _asset(LOADER_NAME).splitlines())
     return "\n".join(line for line in lines if line and not line.startswith("//")) + "\n"
-
-
-@dataclass(frozen=True, slots=True)
-class Verbatim:
-    """Ready text for `Writer.write_file`, which renders what it is given with
-    `.render(context)`: the JSON documents and the loader are not templates."""
-
-    text: str
-
-    def render(self, _context: Any) -> str:
-        return self.text
 
 
 def _subject(rf: ReviewFeed, ref: str | None) -> Listing:
