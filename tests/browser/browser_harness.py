@@ -207,13 +207,15 @@ def axe_serious(page, axe_js: Path) -> list[dict]:
 
     The node's html (its opening tag, as axe shows it) identifies the same
     element on two pages of a site, e.g. a theme's header on its index page
-    and on a review page.
+    and on a review page. `data` is axe's detail (for color-contrast: fgColor,
+    bgColor, contrastRatio, fontSize, fontWeight).
     """
     page.add_script_tag(path=str(axe_js))
     found = page.evaluate(
         "async () => { const r = await axe.run(document, {resultTypes: ['violations']});"
         " return r.violations.flatMap(v => v.nodes.map(n => ({id: v.id, impact: v.impact,"
-        " help: v.help, target: n.target.join(' '), html: n.html})));}"
+        " help: v.help, target: n.target.join(' '), html: n.html,"
+        " data: (n.any[0] || n.all[0] || n.none[0] || {}).data || null})));}"
     )
     return [v for v in found if v["impact"] in SERIOUS]
 
