@@ -173,6 +173,28 @@ def test_no_noindex_page_is_in_the_sitemap(theme_site: ThemeSite) -> None:
     ours = {u for u in noindex_pages(theme_site) if u.startswith(SETTINGS.brand_url)}
     assert ours, "the test site has no star-filter page: nothing checked"
     assert sorted(listed & noindex_pages(theme_site)) == []
+    # a sitemap lists pages: not stylesheets, data files, scripts or widget fragments
+    assert [u for u in listed if u.endswith((".css", ".json", ".js"))] == []
+    assert [u for u in listed if u.startswith(SETTINGS.widget_dir.strip("/") + "/")] == []
+
+
+def test_the_plugins_files_survive_the_themes_plugins(theme_site: ThemeSite) -> None:
+    """Stylesheets, scripts and JSON we write stay what they are, whatever else runs.
+
+    (A theme's plugin may rewrite every file Pelican reports as written, taking
+    it for an HTML page: plumage does.)
+    """
+    checked = 0
+    for path in sorted(theme_site.output.rglob("*")):
+        rel = path.relative_to(theme_site.output).as_posix()
+        if rel.startswith("theme/") or path.suffix not in (".css", ".js", ".json"):
+            continue
+        text = path.read_text("utf-8")
+        assert not text.lstrip().startswith("<"), f"{rel} was rewritten as HTML: {text[:60]!r}"
+        if path.suffix == ".json":
+            json.loads(text)
+        checked += 1
+    assert checked, "no stylesheet, script or JSON file of the plugin found"
 
 
 # --- our own theme --------------------------------------------------------------------
