@@ -82,3 +82,22 @@ def test_widget_frame_pages_pass_axe(which, site, site_server, open_page, axe_js
     assert cls(page) == 0
     watch.assert_clean()
     assert axe_violations(page, axe_js) == []
+
+
+def test_one_page_list_filters_by_stars_without_javascript(site, site_server, open_page):
+    """A product whose reviews fit on one page has no stars-K pages: the distribution
+    links filter the list in the page with CSS alone (:target)."""
+    page, watch = open_page(site_server.url + page_path(site, "product"), js=False)
+    reviews = page.locator("li.rfp-review")
+    total = reviews.count()
+    assert total > 1
+    assert page.locator(".rfp-summary .rf-st").bounding_box()["width"] > 0  # stars drawn
+    link = page.locator("ul.rfp-dist a.rfp-dl").first
+    level = link.get_attribute("href").removeprefix("#rfp-stars-")
+    link.click()
+    shown = [r for r in reviews.all() if r.is_visible()]
+    assert 0 < len(shown) < total
+    assert {r.get_attribute("data-stars") for r in shown} == {level}
+    page.locator("a.rfp-unfilter").click()
+    assert sum(r.is_visible() for r in reviews.all()) == total
+    watch.assert_clean()

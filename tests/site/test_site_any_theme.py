@@ -127,7 +127,7 @@ def test_a_theme_without_a_head_block_builds_and_warns_once(build_site, tmp_path
         (theme / "templates" / f"{name}.html").write_text(
             '{% extends "base.html" %}{% block content %}x{% endblock %}', "utf-8"
         )
-    built = build(build_site, str(theme))
+    built = build(build_site, str(theme), REVIEW_FEED_PAGE_SIZE=2)  # star pages: noindex
     html = built.html(PRODUCT)
     assert "<b>Test Tea Shop</b> theme's theme's" in html
     assert len(built.jsonld(PRODUCT)) == 1

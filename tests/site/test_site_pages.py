@@ -122,7 +122,8 @@ def test_product_pages_and_index(build_site):
 
 
 def test_urls_come_from_settings(build_site):
-    reviews = [*brand_reviews(3), product_review(1, "A1", 5)]
+    reviews = [*brand_reviews(3), product_review(1, "A1", 5), product_review(2, "A1", 5)]
+    reviews.append(product_review(3, "A1", 4))
     built = build_site(
         reviews,
         REVIEW_FEED_BRAND_URL="avis/",
@@ -180,9 +181,25 @@ def test_long_lists_link_a_window_of_pages(build_site):
 
 
 def test_filtered_lists_are_noindex(build_site):
-    built = build_site(brand_reviews(5))
+    built = build_site(brand_reviews(5), REVIEW_FEED_PAGE_SIZE=2)
     assert 'name="robots"' not in built.html("reviews/")
     assert '<meta name="robots" content="noindex, follow">' in built.html("reviews/stars-5/")
+
+
+def test_a_list_on_one_page_filters_in_the_page(build_site):
+    """No stars-K page for a one-page list: anchors the stylesheet turns into a filter."""
+    reviews = brand_reviews(5)
+    built = build_site(reviews, REVIEW_FEED_PAGE_SIZE=5)
+    assert not any(built.path(f"reviews/stars-{k}/").exists() for k in range(1, 6))
+    tree = built.tree("reviews/")
+    links = tree.xpath("//ul[@class='rfp-dist']//a/@href")
+    present = sorted({star_bucket(r.rating) for r in reviews}, reverse=True)
+    assert links == [f"#rfp-stars-{k}" for k in present]
+    targets = tree.xpath("//span[@class='rfp-target']/@id")
+    assert ["#" + t for t in targets] == links and links
+    levels = tree.xpath("//li[@class='rfp-review']/@data-stars")
+    assert sorted(levels) == sorted(str(star_bucket(r.rating)) for r in reviews)
+    assert tree.xpath("//a[contains(@class,'rfp-unfilter')]/@href") == ["#rfp-list-h"]
 
 
 def test_a_theme_macros_file_is_used(build_site, tmp_path):
@@ -195,7 +212,7 @@ def test_a_theme_macros_file_is_used(build_site, tmp_path):
     shutil.copytree(REPO / "themes" / "lumiere", theme)
     ours = REPO / "plugins/review_feed/site/templates/review_feed/_macros.html"
     text = ours.read_text("utf-8")
-    text = text.replace('<li class="rfp-review">', '<li class="rfp-review" data-theme="mine">')
+    text = text.replace('<li class="rfp-review"', '<li data-theme="mine" class="rfp-review"')
     text = text.replace('<div class="rfp-notice"', '<div data-theme="mine" class="rfp-notice"')
     (theme / "templates" / "review_feed").mkdir(parents=True)
     (theme / "templates" / "review_feed" / "_macros.html").write_text(text, "utf-8")

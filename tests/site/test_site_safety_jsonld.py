@@ -21,6 +21,7 @@ def live_scripts(html: str) -> list[str]:
 
 def hostile_reviews():
     return [
+        site_review(0, 5),  # older: the hostile one is first, and the list spans pages
         site_review(
             1,
             1,
@@ -40,7 +41,9 @@ def hostile_reviews():
 
 
 def test_hostile_text_is_escaped_and_never_evaluated(build_site):
-    built = build_site(hostile_reviews(), REVIEW_FEED_BRAND_AGGREGATE_MARKUP=True)
+    built = build_site(
+        hostile_reviews(), REVIEW_FEED_BRAND_AGGREGATE_MARKUP=True, REVIEW_FEED_PAGE_SIZE=1
+    )
     slug = product_slug(HOSTILE_REF)
     urls = ["reviews/", "reviews/stars-1/", "reviews/products/", f"reviews/products/{slug}/"]
     for url in urls:
@@ -63,7 +66,9 @@ def test_hostile_text_is_escaped_and_never_evaluated(build_site):
 
 
 def test_jsonld_survives_hostile_text(build_site):
-    built = build_site(hostile_reviews(), REVIEW_FEED_BRAND_AGGREGATE_MARKUP=True)
+    built = build_site(
+        hostile_reviews(), REVIEW_FEED_BRAND_AGGREGATE_MARKUP=True, REVIEW_FEED_PAGE_SIZE=1
+    )
     slug = product_slug(HOSTILE_REF)
     html = built.html(f"reviews/products/{slug}/")
     blocks = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)

@@ -22,6 +22,7 @@ from . import jsonld
 from .data import ProductReviews, aggregate, build_data
 from .i18n import Translator, resolve_lang
 from .insert import insert_blocks
+from .noindex import exclude_from_sitemap
 from .slugs import product_slug
 from .templating import Verbatim, stylesheet, theme_blocks
 from .view import Listing, ListingPage, ReviewFeed, check_locations, review_feed
@@ -91,6 +92,7 @@ class ReviewFeedGenerator(Generator):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.rf_settings, self.rf_lang = site_settings(self.settings)
+        exclude_from_sitemap(self.settings, self.rf_settings)
         self.view: ReviewFeed | None = None
 
     # --- context
@@ -194,11 +196,7 @@ class ReviewFeedGenerator(Generator):
         blocks = theme_blocks(self.env)
         if blocks is None:
             return
-        star_pages = any(
-            lv.count
-            for lst in [view.brand, *map(view.listing, view.products.values())]
-            for lv in lst.levels
-        )
+        star_pages = view.has_star_pages()
         lost = [
             what
             for block, what in THEME_BLOCKS
@@ -214,7 +212,7 @@ class ReviewFeedGenerator(Generator):
 
     def _write_listing(self, writer: Any, listing: Listing, template: str) -> None:
         runs: list[list[ListingPage]] = [listing.pages()]
-        runs += [listing.pages(lv.level) for lv in listing.levels if lv.count]
+        runs += [listing.pages(lv.level) for lv in listing.levels if lv.url]
         for pages in runs:
             numbers = [(pg.number, pg.url) for pg in pages]
             for page in pages:

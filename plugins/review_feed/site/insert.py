@@ -26,6 +26,7 @@ from pelican.utils import get_relative_path, path_to_url
 
 from . import jsonld
 from .view import ReviewFeed
+from .widgets import render_fragment
 
 log = logging.getLogger("review_feed.site.insert")
 
@@ -41,8 +42,6 @@ def product_ref(content: Any) -> str:
 
 def product_block(rf: ReviewFeed, content: Any, *, env: Any, link_base: str) -> Markup:
     """The widget and Product JSON-LD of a content declaring `product_ref` ("" if none)."""
-    from .widgets import render_fragment
-
     ref = product_ref(content)
     p = rf.product(ref) if ref else None
     if p is None:

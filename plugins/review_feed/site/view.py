@@ -82,7 +82,8 @@ class Level:
     percent: str  # "62%" / "62 %"
     width: int  # 0..100, for the bar
     label: str  # "4 stars"
-    url: str | None  # None when no review has that level (no empty page is written)
+    url: str | None  # its own filtered list; only for lists longer than a page
+    anchor: str | None  # else the in-page filter (CSS :target); None when no review has it
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,9 +176,14 @@ class ReviewFeed:
         return self.settings.products_url
 
     def has_star_pages(self) -> bool:
-        """Whether the build writes any star-filter (noindex) page."""
-        lists = [self.brand.aggregate, *(p.aggregate for p in self.products.values())]
-        return any(agg.count for agg in lists)
+        """Whether the build writes any star-filter (noindex) page: a list longer than a page."""
+        counts = [len(self.brand.reviews), *(len(p.reviews) for p in self.products.values())]
+        return any(n > self.settings.page_size for n in counts)
+
+    @staticmethod
+    def level_of(r: Review) -> int:
+        """The star level a review counts under (4.5 -> 5)."""
+        return star_bucket(r.rating)
 
     def product(self, ref: str) -> ProductReviews | None:
         return self.products.get(str(ref).strip())
@@ -297,8 +303,11 @@ def make_listing(
 ) -> Listing:
     agg = product.aggregate if product is not None else aggregate(reviews)
     listing = Listing(kind, product, title, agg, url, save_as, reviews, settings.page_size)
+    # A list on one page is filtered in the page (anchors + CSS); only longer lists
+    # get a page per star level (noindex: they repeat the main list).
+    paged = len(reviews) > settings.page_size
     for level, n in agg.distribution:
-        lv_url = sub_location(url, save_as, f"stars-{level}")[0] if n else None
+        lv_url = sub_location(url, save_as, f"stars-{level}")[0] if n and paged else None
         listing.levels.append(
             Level(
                 level=level,
@@ -307,6 +316,7 @@ def make_listing(
                 width=round(100 * n / agg.count) if agg.count else 0,
                 label=t.level(level),
                 url=lv_url,
+                anchor=f"rfp-stars-{level}" if n and not paged else None,
             )
         )
     return listing
