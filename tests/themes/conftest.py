@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 import venv
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,10 +39,12 @@ VENVS = REPO / ".cache" / "theme-venvs"
 
 
 def _venv_key(*requirements: str) -> str:
-    """Changes when what the environment is made of changes (the project's own dependencies)."""
+    """Changes when what the environment is made of changes: the requirements, this
+    project's own dependencies (not its dev extra) and the Python."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["project"]
     h = hashlib.sha256()
-    for part in (*requirements, (REPO / "pyproject.toml").read_text("utf-8"), sys.version):
-        h.update(part.encode())
+    for part in (*requirements, *project["dependencies"], sys.version):
+        h.update(part.encode() + b"\0")
     return h.hexdigest()[:12]
 
 
