@@ -47,6 +47,25 @@ def test_stars_are_visible(which, theme_site: ThemeSite, served, open_page, arti
         assert len(counts) >= 2 and counts[0] <= 0.95 * total, (label, counts[:5])
 
 
+@pytest.mark.parametrize("which", ["brand", "product"])
+def test_review_pages_sit_in_the_themes_content_column(
+    which, theme_site: ThemeSite, served, open_page
+) -> None:
+    """Our page lies within the column the theme gives its own pages' content."""
+    theme = theme_site.theme
+    page, _ = open_page(served + "pages/contact.html")
+    column = page.locator(theme.column).first.bounding_box()
+    assert column, theme.column
+    page, _ = open_page(served + PAGES[which])
+    ours = page.locator(".rfp").first.bounding_box()
+    assert ours, "no .rfp root on the review page"
+    left, right = column["x"], column["x"] + column["width"]
+    assert left - 1 <= ours["x"] and ours["x"] + ours["width"] <= right + 1, (
+        f"the theme's column spans x {left:.0f}-{right:.0f}, the review page "
+        f"{ours['x']:.0f}-{ours['x'] + ours['width']:.0f}"
+    )
+
+
 # The hit element must be the theme's own (the element itself or inside it).
 HIT = """([selector, x, y]) => {
   const el = document.querySelector(selector);

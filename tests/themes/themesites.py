@@ -72,6 +72,7 @@ class Theme:
     site_name: str = ""  # CSS selector of the site name's link
     header: str = ""  # CSS selector of the theme's header (or sidebar) element
     footer_setting: bool = False  # the footer shows FOOTER_LINK through a setting
+    column: str = "main"  # CSS selector of the column the theme's own pages put content in
 
 
 THEMES: dict[str, Theme] = {
@@ -87,6 +88,7 @@ THEMES: dict[str, Theme] = {
             ),
             site_name="#banner h1 a",
             header="#banner",
+            column="#content",
         ),
         Theme(
             name="simple",
@@ -134,6 +136,7 @@ THEMES: dict[str, Theme] = {
             ),
             site_name="body > div.container h1 > a",
             header="body > div.container",
+            column="main#content",
             footer_setting=True,
         ),
     )
