@@ -129,9 +129,12 @@ def new_findings(found: list[dict], index: list[dict]) -> list[dict]:
     return new
 
 
-def test_no_new_serious_axe_violation(theme_site: ThemeSite, served, open_page, axe_js) -> None:
+def test_no_new_serious_axe_violation(
+    theme_site: ThemeSite, served, open_page, axe_js, artifacts
+) -> None:
     """Serious/critical axe-core findings of our pages, less what the theme's index already has."""
     page, _ = open_page(served)
+    shoot(page, artifacts, theme_site.theme.name, "index")  # the theme's own look, to compare
     index = axe_serious(page, axe_js)
     new = {}
     for which, url in PAGES.items():
