@@ -159,9 +159,10 @@ def insert_blocks(
                 "no widget shown" if p is None else "its widget says there is none yet",
             )
         if p is None:
+            content._content = MARKER.sub("", content._content or "")  # no stray marker
             continue
         html = content._content or ""
-        if has_block(content):
+        if BLOCK_ATTR in html:  # already there (an earlier build of the same objects)
             continue
         marked = MARKER.search(html) is not None
         if not marked and (where == "off" or calls(f"{content.template}.html")):
