@@ -123,9 +123,9 @@ def test_a_theme_without_a_head_block_builds_and_warns_once(build_site, tmp_path
     (theme / "templates" / "macros.html").write_text(
         "{% macro banner(name) %}<b>{{ name }}</b>{% endmacro %}", "utf-8"
     )
-    for name in ("page", "article", "index"):
+    for name, body in (("page", "{{ page.content }}"), ("article", "x"), ("index", "x")):
         (theme / "templates" / f"{name}.html").write_text(
-            '{% extends "base.html" %}{% block content %}x{% endblock %}', "utf-8"
+            '{% extends "base.html" %}{% block content %}' + body + "{% endblock %}", "utf-8"
         )
     built = build(build_site, str(theme), REVIEW_FEED_PAGE_SIZE=2)  # star pages: noindex
     html = built.html(PRODUCT)

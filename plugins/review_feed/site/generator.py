@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 from pelican.generators import Generator
+from pelican.utils import get_relative_path, path_to_url
 
 from ..errors import ReviewFeedError, StoreError
 from ..model import Review
@@ -23,8 +24,9 @@ from .data import ProductReviews, aggregate, build_data
 from .i18n import Translator, resolve_lang
 from .insert import insert_blocks
 from .noindex import exclude_from_sitemap
+from .pages import review_page
 from .slugs import product_slug
-from .templating import Verbatim, stylesheet, theme_blocks
+from .templating import Verbatim, page_layout, stylesheet, theme_blocks
 from .view import Listing, ListingPage, ReviewFeed, check_locations, review_feed
 
 if TYPE_CHECKING:
@@ -32,15 +34,21 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("review_feed.site.generator")
 
-# The theme blocks our pages fill, and what is lost without one.
-THEME_BLOCKS = (
-    ("content", "the review pages are empty"),
-    ("title", "the review pages get the theme's default title"),
-    (
-        "head",
-        "the star-filter pages lose their robots noindex meta (search engines may index them)",
-    ),
+# The theme blocks our pages fill, and what is lost without one. Through the
+# theme's page.html only `head` is ours to fill; content and title are the
+# theme's (page.content, page.title), unless it has no page.html.
+HEAD_BLOCK = (
+    "head",
+    "the star-filter pages lose their robots noindex meta (search engines may index them)",
 )
+THEME_BLOCKS = {
+    "page.html": (HEAD_BLOCK,),
+    "base.html": (
+        ("content", "the review pages are empty"),
+        ("title", "the review pages get the theme's default title"),
+        HEAD_BLOCK,
+    ),
+}
 
 
 def fail(exc: ReviewFeedError) -> ReviewFeedError:
@@ -177,40 +185,47 @@ class ReviewFeedGenerator(Generator):
     def generate_output(self, writer: Any) -> None:
         view = self.view
         assert view is not None, "generate_context runs first"
-        self._check_theme(view)
-        self._write_listing(writer, view.brand, "review_feed/brand")
+        layout = page_layout(self.env)
+        self._check_theme(view, layout)
+        self._write_listing(writer, view.brand, "review_feed/brand", layout)
         for p in view.products.values():
-            self._write_listing(writer, view.listing(p), "review_feed/product")
+            self._write_listing(writer, view.listing(p), "review_feed/product", layout)
         self._write(
             writer,
             view.settings.products_save_as,
             view.settings.products_url,
             "review_feed/products",
+            layout,
+            title=view.t.text("products_title"),
+            summary=view.t.text("products_intro"),
         )
         if view.settings.stylesheet:
             writer.write_file(view.settings.stylesheet, Verbatim(stylesheet()), self.context)
         self._write_widgets(writer, view)
 
-    def _check_theme(self, view: ReviewFeed) -> None:
+    def _check_theme(self, view: ReviewFeed, layout: str) -> None:
         """Once per build: say what a theme without a block we fill makes us lose."""
-        blocks = theme_blocks(self.env)
+        blocks = theme_blocks(self.env, layout)
         if blocks is None:
             return
         star_pages = view.has_star_pages()
-        lost = [
-            what
-            for block, what in THEME_BLOCKS
+        missing = [
+            (block, what)
+            for block, what in THEME_BLOCKS[layout]
             if block not in blocks and (block != "head" or star_pages)
         ]
-        if lost:
+        if missing:
             log.warning(
-                "[review-feed] the theme %s has no %s in base.html: %s",
+                "[review-feed] the theme %s has no %s in %s (or what it extends): %s",
                 self.settings.get("THEME"),
-                " or ".join(f"{{% block {b} %}}" for b, _ in THEME_BLOCKS if b not in blocks),
-                "; ".join(lost),
+                " or ".join(f"{{% block {b} %}}" for b, _ in missing),
+                layout,
+                "; ".join(what for _, what in missing),
             )
 
-    def _write_listing(self, writer: Any, listing: Listing, template: str) -> None:
+    def _write_listing(self, writer: Any, listing: Listing, template: str, layout: str) -> None:
+        view = self.view
+        assert view is not None
         runs: list[list[ListingPage]] = [listing.pages()]
         runs += [listing.pages(lv.level) for lv in listing.levels if lv.url]
         for pages in runs:
@@ -221,6 +236,10 @@ class ReviewFeedGenerator(Generator):
                     page.save_as,
                     page.url,
                     template,
+                    layout,
+                    title=self._title(listing, page),
+                    summary=view.rating_text(listing.aggregate),
+                    noindex=page.level is not None,
                     rf_listing=listing,
                     rf_page=page,
                     rf_pages=numbers,
@@ -246,15 +265,66 @@ class ReviewFeedGenerator(Generator):
             obj = None
         return jsonld.script_block(obj)
 
-    def _write(self, writer: Any, save_as: str, url: str, template: str, **kw: Any) -> None:
-        writer.write_file(
-            save_as,
-            self.get_template(template),
+    def _title(self, listing: Listing, page: ListingPage) -> str:
+        """The page's title: the list's, then its star level and page number."""
+        view = self.view
+        assert view is not None
+        parts = [listing.title]
+        if page.level:
+            parts.append(view.t.only_level(page.level))
+        if page.number > 1:
+            parts.append(view.t.text("page_of", page=page.number, pages=page.pages))
+        return " · ".join(parts)
+
+    def _write(
+        self,
+        writer: Any,
+        save_as: str,
+        url: str,
+        template: str,
+        layout: str,
+        *,
+        title: str,
+        summary: str,
+        noindex: bool = False,
+        **kw: Any,
+    ) -> None:
+        """Render our page body, then write it as a Page through the theme's layout."""
+        view = self.view
+        assert view is not None
+        relative = self.settings.get("RELATIVE_URLS", False)
+        # The SITEURL the writer gives this file's templates (relative or not).
+        siteurl = self.context.get("SITEURL", "")
+        if relative:
+            siteurl = path_to_url(get_relative_path(save_as))
+        body = self.get_template(template).render(
             self.context,
-            relative_urls=self.settings.get("RELATIVE_URLS", False),
+            SITEURL=siteurl,
+            output_file=save_as,
             url=url,
             rf_url=url,
+            rf_heading=layout == "base.html",
             **kw,
+        )
+        page = review_page(
+            body,
+            title=title,
+            summary=summary,
+            lang=view.lang,
+            url=url,
+            save_as=save_as,
+            settings=self.settings,
+            context=self.context,
+        )
+        writer.write_file(
+            save_as,
+            self.get_template("review_feed/page"),
+            self.context,
+            relative_urls=relative,
+            url=url,
+            page=page,
+            rf_layout=layout,
+            rf_noindex=noindex,
         )
 
     def _write_widgets(self, writer: Any, view: ReviewFeed) -> None:

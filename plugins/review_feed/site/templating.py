@@ -81,6 +81,18 @@ def stylesheet_url(save_as: str) -> str:
     return f"{save_as}?v={version}"
 
 
+def page_layout(env: jinja2.Environment) -> str:
+    """The theme template our review pages extend: `page.html`, as the theme's own
+    pages (Pelican finds the simple theme's when the theme has none), else `base.html`."""
+    try:
+        if env.loader is not None:
+            env.loader.get_source(env, "page.html")
+            return "page.html"
+    except jinja2.TemplateNotFound:
+        pass
+    return "base.html"
+
+
 def theme_blocks(env: jinja2.Environment, name: str = "base.html") -> set[str] | None:
     """The block names `name` and the templates it extends define; None when it
     cannot be read (a missing or broken template fails the build on its own)."""
