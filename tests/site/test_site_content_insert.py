@@ -44,6 +44,16 @@ def test_widget_and_jsonld_after_the_body_by_default(build_site, theme):
         assert data["aggregateRating"]["ratingValue"] == 4.3  # 17 / 4, half up
 
 
+@pytest.mark.parametrize("theme", ["notmyidea", "simple"])
+def test_inserted_with_absolute_urls_too(build_site, theme):
+    """With one SITEURL for every file, Pelican's memo of the content read for the
+    summary must not hide the block from the page (it did)."""
+    built = build(build_site, theme, RELATIVE_URLS=False, SITEURL="https://shop.example")
+    for url in ("teas/sencha/", "brewing-sencha.html"):
+        assert built.html(url).count('class="rf-w"') == 1, url
+        assert len(product_jsonld(built, url)) == 1, url
+
+
 def test_before_the_body(build_site):
     html = build(build_site, REVIEW_FEED_INSERT="before").html("teas/sencha/")
     assert html.index('class="rf-w"') < html.index("A fine tea.")

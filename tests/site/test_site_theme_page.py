@@ -9,6 +9,7 @@ import re
 import jinja2
 import pytest
 from markupsafe import Markup
+from pelican.contents import Content
 from pelican.settings import DEFAULT_CONFIG
 from review_feed.site.pages import review_page, theme_safe
 from review_feed.site.slugs import product_slug
@@ -164,6 +165,15 @@ def test_review_pages_stay_out_of_the_themes_page_menu(build_site, theme, reques
     assert "About us" in own
     for url in PAGES:
         assert [li.text_content().strip() for li in built.tree(url).xpath(menu)] == own, url
+
+
+def test_review_pages_are_not_kept_in_pelicans_content_memo(build_site):
+    """Pelican memoizes get_content/get_summary for the life of the process: a large
+    build would keep every review page's HTML in memory."""
+    built = build(build_site, "notmyidea")
+    assert "rfp-review" in built.html(PRODUCT)
+    for memo in (Content.get_content.cache, Content.get_summary.cache):
+        assert not [k for k in memo if str(getattr(k[0], "save_as", "")).startswith("reviews/")]
 
 
 def test_noindex_meta_lands_in_the_head_through_page_html(build_site):

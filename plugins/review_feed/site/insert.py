@@ -171,5 +171,9 @@ def insert_blocks(
         if "summary" not in content.metadata:  # an article's summary stays its own text
             content.metadata["summary"] = content.summary
         content._content = place(html, str(block), where)
+        # Pelican memoizes get_content per (content, siteurl) in `get_content.cache`:
+        # reading the summary stored the HTML without the block, which the writer
+        # would print (when its SITEURL is the same); forget it.
+        content.get_content.cache.pop((content, content.get_siteurl()), None)
         done += 1
     return done

@@ -20,19 +20,33 @@ from markupsafe import Markup, escape
 from pelican.contents import Page
 
 # Lookalikes for the characters that could open a tag or leave an attribute,
-# even after a theme's |striptags has turned our entities back into characters.
-LOOKALIKES = str.maketrans({"<": "‹", ">": "›", '"': "”", "'": "’"})
+# even after a theme's |striptags has turned our entities back into characters;
+# "=" too, so a theme's unquoted attribute cannot be made to set another one.
+LOOKALIKES = str.maketrans({"<": "‹", ">": "›", '"': "”", "'": "’", "=": "＝"})
 
 
 def theme_safe(text: str) -> Markup:
     """`text` as markup safe wherever a theme prints a title: raw, through
-    |striptags, in an attribute or a script string (one line, no < > " ')."""
+    |striptags, in an attribute or a script string (one line, no < > " ' =)."""
     return escape(" ".join(str(text).split()).translate(LOOKALIKES))
 
 
 def page_slug(url: str) -> str:
     """An id-safe slug for themes that print `page.slug` (from our own URL)."""
     return re.sub(r"[^a-z0-9]+", "-", url.lower()).strip("-") or "reviews"
+
+
+class ReviewPage(Page):
+    """A Page whose content is final HTML: our template wrote its links with the
+    file's SITEURL, so there is no intrasite link to rewrite, and nothing is kept
+    in Pelican's memo of `get_content`/`get_summary` (which would hold every
+    review page of a large build in memory until the process ends)."""
+
+    def get_content(self, siteurl: str) -> str:  # type: ignore[override]
+        return self._content
+
+    def get_summary(self, _siteurl: str) -> str:  # type: ignore[override]
+        return self.metadata["summary"]
 
 
 def review_page(
@@ -56,4 +70,4 @@ def review_page(
         "save_as": save_as,
         "status": "published",
     }
-    return Page(content, metadata=metadata, settings=settings, context=context)
+    return ReviewPage(content, metadata=metadata, settings=settings, context=context)
