@@ -15,11 +15,15 @@ from pathlib import Path
 import pytest
 from browser_harness import CHROMIUM, CHROMIUM_ARGS, CLS_SCRIPT, Watch, is_loopback
 
-try:
-    from tests.conftest import require
-except ModuleNotFoundError:  # bare `pytest` (not `python -m pytest`): repo root not on sys.path
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    from tests.conftest import require
+
+def require(condition: bool, why: str) -> None:
+    """tests/conftest.py's require, imported on use (that conftest imports this module)."""
+    try:
+        from tests.conftest import require as shared
+    except ModuleNotFoundError:  # bare `pytest`: the repository root is not on sys.path
+        sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+        from tests.conftest import require as shared
+    shared(condition, why)
 
 
 @pytest.fixture(scope="session")

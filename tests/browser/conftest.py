@@ -63,11 +63,6 @@ def site_server(site: Site) -> Iterator[Served]:
     served.close()
 
 
-# --- the browser: browser, open_page, axe_js ------------------------------------
-
-from browser_fixtures import axe_js, browser, open_page  # noqa: E402, F401  (fixtures)
-
-
 @dataclass
 class Shop:
     """Plain HTML pages on the shop's origin; `page()` writes one and returns its URL."""

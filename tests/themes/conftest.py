@@ -33,7 +33,6 @@ except ModuleNotFoundError:  # bare `pytest`: the repository root is not on sys.
     sys.path.insert(0, str(REPO))
     from tests.conftest import require
 
-from browser_fixtures import axe_js, browser, open_page  # noqa: F401  (fixtures)
 
 PLUMAGE = "plumage>=5"
 VENVS = REPO / ".cache" / "theme-venvs"
