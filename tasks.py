@@ -235,9 +235,12 @@ def publish(c):
 @task(help={"full": "a full file: resync from it (reviews absent from it are removed)"})
 def nightly(c, full=None):
     """Sync, publish build, then commit the snapshot if and only if it changed"""
-    from review_feed.nightly import main
+    from review_feed.cli import main as review_feed
 
-    sys.exit(main(HERE, settings_file=CONFIG["settings_publish"], full=full))
+    argv = ["nightly", "--settings", CONFIG["settings_publish"]]
+    argv += ["--full", full] if full else []
+    os.chdir(HERE)
+    sys.exit(review_feed(argv))
 
 
 @task(

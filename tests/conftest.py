@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -28,3 +29,9 @@ def repo_root() -> Path:
 @pytest.fixture(scope="session")
 def sample_feed() -> Path:
     return REPO / "sample-feed"
+
+
+# One Chromium for the whole session: Playwright's sync API cannot run two at once, and
+# both tests/browser and tests/themes use it.
+sys.path.insert(0, str(REPO / "tests" / "browser"))
+from browser_fixtures import axe_js, browser, open_page  # noqa: E402, F401  (fixtures)

@@ -12,7 +12,6 @@ import argparse
 import contextlib
 import logging
 import os
-import runpy
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +22,7 @@ import orjson
 from . import __version__
 from .errors import ConfigError, ReviewFeedError
 from .settings import Settings, load_settings
+from .siteconf import read_pelicanconf
 
 logger = logging.getLogger("review_feed.cli")
 
@@ -51,27 +51,6 @@ def _out(msg: str) -> None:
 
 def _err(msg: str) -> None:
     print(_line(msg), file=sys.stderr, flush=True)
-
-
-def read_pelicanconf(path: Path) -> dict[str, Any]:
-    """The uppercase names a pelicanconf.py defines (it is Python: it is run)."""
-    path = path.resolve()
-    if not path.is_file():
-        raise ConfigError(f"--settings {path}: no such file")
-    added = str(path.parent) not in sys.path
-    if added:
-        sys.path.insert(0, str(path.parent))  # pelicanconf files import their neighbours
-    try:
-        ns = runpy.run_path(str(path))
-    except Exception as exc:  # any error in the user's settings file is a config error
-        first = str(exc).splitlines()[0] if str(exc) else ""
-        raise ConfigError(
-            f"cannot read settings file {path}: {type(exc).__name__}: {first}"
-        ) from None
-    finally:
-        if added:
-            sys.path.remove(str(path.parent))
-    return {k: v for k, v in ns.items() if k.isupper()}
 
 
 def _abs(p: str | None) -> str | None:
@@ -201,6 +180,17 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_nightly(args: argparse.Namespace) -> int:
+    """Sync, build with the site's own settings file, commit the snapshot if it changed."""
+    from .nightly import run_site
+
+    if not args.verbose and not args.quiet:  # a night's log says what it applied and committed
+        logging.getLogger("review_feed").setLevel(logging.INFO)
+    overrides = {"source": _abs(args.source), "strict": True if args.strict else None}
+    run_site(Path.cwd(), args.settings, full=_abs(args.full), overrides=overrides)
+    return 0
+
+
 # --- parser -----------------------------------------------------------------------------
 
 
@@ -258,6 +248,36 @@ def build_parser() -> argparse.ArgumentParser:
         "export", parents=[common], help="every review as JSON Lines (the documented record)"
     )
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser(
+        "nightly",
+        help="sync, build the site, commit the snapshot if it changed (run in the site's folder)",
+        description=(
+            "The nightly job of a Pelican site, run from its folder (a git working tree):\n"
+            "sync the feed, build with the site's settings file (pelican -s FILE --fatal\n"
+            "errors, no build-time sync), then commit the snapshot folder, and only it, if\n"
+            "it changed. A failed step stops the night before the commit."
+        ),
+        epilog=EXIT_CODES + "  7  the build or the commit failed\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--settings",
+        metavar="FILE",
+        help="the site's settings file, for the sync and the build "
+        "(default: publishconf.py if present, else pelicanconf.py)",
+    )
+    p.add_argument("--source", metavar="SRC", help="folder or sftp://, ftp://, ftps:// URL")
+    p.add_argument("--strict", action="store_true", help="any rejected row fails the night")
+    p.add_argument(
+        "--full",
+        metavar="FILE",
+        help="full resync: this local feed file is the complete truth for its collection",
+    )
+    noise = p.add_mutually_exclusive_group()
+    noise.add_argument("-v", "--verbose", action="store_true", help="say more (debug log)")
+    noise.add_argument("-q", "--quiet", action="store_true", help="only problems and errors")
+    p.set_defaults(func=cmd_nightly)
     return parser
 
 

@@ -1,7 +1,9 @@
 """The nightly job: sync, then a publish build, then commit the snapshot if it changed.
 
-`invoke nightly` (and so the scheduled CI workflow) is a thin call into
-`run_nightly`. The order is what keeps a bad night harmless:
+`review-feed nightly` (any Pelican site) and `invoke nightly` (this
+repository's tasks.py, and so its scheduled CI workflow) are thin calls into
+`run_site`, which reads the site's settings file and calls `run_nightly`.
+The order is what keeps a bad night harmless:
 
 1. sync: pull the new feed files and apply them to the snapshot. A sync that
    fails (server unreachable, host key refused, a file rejected in strict
@@ -26,7 +28,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import ReviewFeedError
 from .settings import SECRETS, Settings, setting_name
@@ -222,30 +224,40 @@ def run_nightly(
     return NightlyResult(report=report, commit=sha, message=message)
 
 
-def main(
-    root: Path, *, settings_file: str = "publishconf.py", full: Path | str | None = None
-) -> int:
-    """`invoke nightly`: settings from `settings_file` (which imports pelicanconf.py) and the
-    environment, then `run_nightly`. Returns the exit code; every failure is one line."""
-    from .cli import read_pelicanconf
+def default_settings_file(root: Path) -> str:
+    """The site's publish settings when it has them (Pelican's quickstart writes both)."""
+    return "publishconf.py" if (Path(root) / "publishconf.py").is_file() else "pelicanconf.py"
+
+
+def run_site(
+    root: Path,
+    settings_file: str | None = None,
+    *,
+    full: Path | str | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> NightlyResult:
+    """The night of a site folder: settings from `settings_file` (run as Pelican runs it),
+    the environment and `overrides`, then `run_nightly` with a build by that same file.
+
+    `review-feed nightly` and `invoke nightly` are this call. Any failure is a
+    NightlyError whose text is one line saying that nothing was committed.
+    """
     from .settings import load_settings
+    from .siteconf import read_pelicanconf
 
     root = Path(root).resolve()
-    log = logging.getLogger("review_feed")
-    if not log.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    log.propagate = False
+    settings_file = settings_file or default_settings_file(root)
     try:
         config = read_pelicanconf(root / settings_file)
-        settings = load_settings(config, os.environ)
-        run_nightly(settings, root, full=full, build=lambda: pelican_build(root, settings_file))
-    except ReviewFeedError as exc:
-        msg = str(exc)
-        if not msg.startswith("[review-feed]"):
-            msg = f"[review-feed] nightly: {msg}; nothing was built or committed"
-        print(msg, file=sys.stderr, flush=True)
-        return exc.exit_code
-    return 0
+        settings = load_settings(config, os.environ, overrides)
+        return run_nightly(
+            settings, root, full=full, build=lambda: pelican_build(root, settings_file)
+        )
+    except NightlyError:
+        raise
+    except ReviewFeedError as exc:  # bad settings, a source that cannot be reached...
+        raise NightlyError(
+            f"[review-feed] nightly: {str(exc).removeprefix('[review-feed] ')}; "
+            "nothing was built or committed",
+            exit_code=exc.exit_code,
+        ) from None

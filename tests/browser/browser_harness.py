@@ -197,3 +197,44 @@ SHOP_PAGE = """<!doctype html>
 
 def shop_html(title: str, body: str, script: str = "") -> str:
     return SHOP_PAGE.format(title=escape(title), body=body, script=script)
+
+
+SERIOUS = ("serious", "critical")
+
+
+def axe_serious(page, axe_js: Path) -> list[dict]:
+    """axe-core's serious and critical violations, one entry per node: id, target and html.
+
+    The node's html (its opening tag, as axe shows it) identifies the same
+    element on two pages of a site, e.g. a theme's header on its index page
+    and on a review page. `data` is axe's detail (for color-contrast: fgColor,
+    bgColor, contrastRatio, fontSize, fontWeight).
+    """
+    page.add_script_tag(path=str(axe_js))
+    found = page.evaluate(
+        "async () => { const r = await axe.run(document, {resultTypes: ['violations']});"
+        " return r.violations.flatMap(v => v.nodes.map(n => ({id: v.id, impact: v.impact,"
+        " help: v.help, target: n.target.join(' '), html: n.html,"
+        " data: (n.any[0] || n.all[0] || n.none[0] || {}).data || null})));}"
+    )
+    return [v for v in found if v["impact"] in SERIOUS]
+
+
+# Decodes a PNG in the page and counts its colours (no imaging library needed in Python).
+_PNG_COLOURS = """async (b64) => {
+  const img = new Image(); img.src = 'data:image/png;base64,' + b64; await img.decode();
+  const c = document.createElement('canvas'); c.width = img.width; c.height = img.height;
+  const g = c.getContext('2d'); g.drawImage(img, 0, 0);
+  const d = g.getImageData(0, 0, c.width, c.height).data; const n = {};
+  for (let i = 0; i < d.length; i += 4) {
+    const k = d[i] + ',' + d[i + 1] + ',' + d[i + 2]; n[k] = (n[k] || 0) + 1;
+  }
+  return Object.values(n).sort((a, b) => b - a);
+}"""
+
+
+def colour_counts(page, png: bytes) -> list[int]:
+    """Pixel counts per colour of a PNG screenshot, most frequent first."""
+    import base64
+
+    return page.evaluate(_PNG_COLOURS, base64.b64encode(png).decode())

