@@ -9,7 +9,6 @@ by `plumage_python` in `.cache/theme-venvs/` and reused by later runs.
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import importlib.util
 import os
@@ -147,27 +146,3 @@ def served(theme_site: ThemeSite) -> Iterator[str]:
     server.close()
 
 
-# --- what the site rendering does not deliver yet -------------------------------------
-# Strict xfails: the day the behaviour lands, the test passes and the run fails until the
-# entry goes. Keys: the test's name, then a pattern of its parameters' id.
-
-REWRITTEN_ASSETS = (
-    "review-feed.css and the widget JSON/JS are written with Pelican's Writer, which sends "
-    "content_written; plumage's DOM transform (connected to that signal) rewrites every such "
-    "file as HTML (<html><body>..., '>' escaped), so the stylesheet is broken under plumage "
-    "and the review pages' stars have no size"
-)
-GAPS: dict[str, dict[str, str]] = {
-    "test_stars_are_visible": {"plumage-[bp]*": REWRITTEN_ASSETS},  # brand, product
-    "test_the_plugins_files_survive_the_themes_plugins": {"plumage": REWRITTEN_ASSETS},
-}
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        gaps = GAPS.get(getattr(item, "originalname", ""), {})
-        callspec = getattr(item, "callspec", None)
-        for pattern, reason in gaps.items():
-            if callspec is not None and fnmatch.fnmatchcase(callspec.id, pattern):
-                item.add_marker(pytest.mark.xfail(strict=True, reason=reason))
-                break

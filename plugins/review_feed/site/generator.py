@@ -20,13 +20,14 @@ from ..errors import ReviewFeedError, StoreError
 from ..model import Review
 from ..settings import Settings, load_settings
 from . import jsonld
+from .assets import write_asset
 from .data import ProductReviews, aggregate, build_data
 from .i18n import Translator, resolve_lang
 from .insert import insert_blocks
 from .noindex import exclude_from_sitemap
 from .pages import review_page
 from .slugs import product_slug
-from .templating import Verbatim, page_layout, stylesheet, theme_blocks
+from .templating import page_layout, stylesheet, theme_blocks
 from .view import Listing, ListingPage, ReviewFeed, check_locations, review_feed
 
 if TYPE_CHECKING:
@@ -201,7 +202,7 @@ class ReviewFeedGenerator(Generator):
             summary=view.t.text("products_intro"),
         )
         if view.settings.stylesheet:
-            writer.write_file(view.settings.stylesheet, Verbatim(stylesheet()), self.context)
+            write_asset(writer.output_path, view.settings.stylesheet, stylesheet())
         self._write_widgets(writer, view)
 
     def _check_theme(self, view: ReviewFeed, layout: str) -> None:

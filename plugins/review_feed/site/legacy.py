@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..settings import Settings
+from .assets import write_asset
 from .slugs import legacy_slug
 from .templating import Verbatim
 from .view import ReviewFeed
@@ -75,7 +76,8 @@ def old_files(settings: Settings, ref: str) -> dict[str, str]:
 
 
 def write_old_paths(writer: Any, rf: ReviewFeed, context: dict[str, Any]) -> list[str]:
-    """Write every product's old-path files through Pelican's writer, after the widgets;
+    """Write every product's old-path files after the widgets (redirect pages through
+    Pelican's writer, the copies of the fragment and JSON as assets);
     return their output-relative names."""
     settings = rf.settings
     if not settings.old_paths:
@@ -89,14 +91,14 @@ def write_old_paths(writer: Any, rf: ReviewFeed, context: dict[str, Any]) -> lis
         old, new = old_files(settings, ref), widget_files(settings, ref)
         page = _target(page_url(settings, ref), old["page"], rf.site_url)
         frame = _target(new["frame"], old["frame"], rf.site_url)
-        files = {
+        pages = {
             old["page"]: redirect_page(page, product.name),
             old["frame"]: redirect_page(frame, product.name),
         }
-        for kind in ("html", "json"):
-            files[old[kind]] = (out / new[kind]).read_text("utf-8")
-        for name, text in files.items():
+        for name, text in pages.items():
             writer.write_file(name, Verbatim(text), context)
-            written.append(name)
+        for kind in ("html", "json"):  # not pages: copied as the widget files are written
+            write_asset(out, old[kind], (out / new[kind]).read_text("utf-8"))
+        written += [*pages, old["html"], old["json"]]
     log.info("[review-feed] kept %d old product paths working", len(written))
     return written

@@ -2,11 +2,13 @@
 
 The widgets show what the review pages show, from the same view
 (`view.ReviewFeed`), words (`i18n.py`) and macros (`_macros.html`); every file
-goes through Pelican's writer. Public API (the generator and the theme use it):
+page (the iframe's) goes through Pelican's writer, the other files through
+`assets.write_asset` (they are not pages: see there). Public API (the generator
+and the theme use it):
 
     write_widget_files(writer, rf, env, context) -> list[str]
-        Writes every widget file under `settings.widget_dir` through Pelican's
-        `writer`: `products/<slug>.html|.json|-frame.html`,
+        Writes every widget file under `settings.widget_dir` into the writer's
+        output folder: `products/<slug>.html|.json|-frame.html`,
         `brand.html|.json|-frame.html`, the loader `review-feed.js` and its
         stylesheet `review-feed.css`; returns
         their output-relative names. Links are absolute when SITEURL
@@ -63,10 +65,11 @@ from markupsafe import Markup, escape
 
 from ..errors import ConfigError
 from ..settings import Settings, load_settings
+from .assets import write_asset
 from .data import ReviewData
 from .i18n import Translator, resolve_lang
 from .slugs import product_slug
-from .templating import Verbatim, package_env
+from .templating import package_env
 from .view import Listing, ReviewFeed, review_feed
 
 log = logging.getLogger("review_feed.site.widgets")
@@ -227,7 +230,7 @@ def _dump_json(doc: dict[str, Any]) -> str:
 def write_widget_files(
     writer: Any, rf: ReviewFeed, env: jinja2.Environment, context: dict[str, Any]
 ) -> list[str]:
-    """Write every widget file and the loader through Pelican's writer; return their names."""
+    """Write every widget file and the loader; return their output-relative names."""
     settings = rf.settings
     check_widget_dir(settings)
     written: list[str] = []
@@ -237,8 +240,8 @@ def write_widget_files(
         "frame": env.get_template(FRAME_TEMPLATE),
     }
 
-    def put(name: str, template: Any, **kw: Any) -> None:
-        writer.write_file(name, template, context, **kw)
+    def put(name: str, text: str) -> None:
+        write_asset(writer.output_path, name, text)
         written.append(name)
 
     for ref in [None, *rf.products]:
@@ -247,11 +250,19 @@ def write_widget_files(
         for kind, rel in files.items():
             url = _join(rf.site_url, target) if rf.site_url else _relative_to(target, rel)
             if kind == "json":
-                put(rel, Verbatim(_dump_json(widget_document(rf, ref, url=url))))
+                put(rel, _dump_json(widget_document(rf, ref, url=url)))
+            elif kind == "frame":  # a page: through the writer, as the review pages
+                writer.write_file(rel, templates[kind], context, **_variables(rf, ref, url, True))
+                written.append(rel)
             else:
-                put(rel, templates[kind], **_variables(rf, ref, url, kind == "frame"))
-    put(loader_file(settings), Verbatim(loader_js()))
-    put(stylesheet_file(settings), Verbatim(widget_css() + "\n"))
+                put(
+                    rel,
+                    templates[kind].render(
+                        {**context, "output_file": rel, **_variables(rf, ref, url, False)}
+                    ),
+                )
+    put(loader_file(settings), loader_js())
+    put(stylesheet_file(settings), widget_css() + "\n")
     log.info("[review-feed] wrote %d widget files under %s", len(written), settings.widget_dir)
     return written
 
