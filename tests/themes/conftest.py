@@ -144,5 +144,3 @@ def served(theme_site: ThemeSite) -> Iterator[str]:
     server = serve(theme_site.output)
     yield server.url
     server.close()
-
-
