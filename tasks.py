@@ -117,42 +117,15 @@ def regenerate(c):
     pelican_run("-r -s {settings_base}".format(**CONFIG))
 
 
-def _handler(widget_dir):
-    """Pelican's dev-server handler, plus what a shop needs to try the widgets against it:
-    `Access-Control-Allow-Origin: *` on the widget files (the loader fetches them from
-    another origin) and a real 404 for a missing file (Pelican's handler sends nothing)."""
-    from pelican.server import ComplexHTTPRequestHandler
-
-    prefix = "/" + widget_dir.strip("/") + "/"
-
-    class Handler(ComplexHTTPRequestHandler):
-        def do_GET(self):
-            if self.get_path_that_exists(self.path.split("?", 1)[0]) is None:
-                self.send_error(404, "Not found")
-                return
-            super().do_GET()
-
-        def end_headers(self):
-            if self.path.startswith(prefix):
-                self.send_header("Access-Control-Allow-Origin", "*")
-            super().end_headers()
-
-    return Handler
-
-
 @task(help={"host": "address to bind (default 127.0.0.1)", "port": "port (0: any free port)"})
 def serve(c, host=None, port=None):
     """Serve the output folder at http://127.0.0.1:8000/ (widgets/ with CORS, for the loader)"""
-    from pelican.server import RootedHTTPServer
-
-    class AddressReuseTCPServer(RootedHTTPServer):
-        allow_reuse_address = True
+    from review_feed.site.devserver import preview_server
 
     out = _settings()["OUTPUT_PATH"]
-    handler = _handler(_feed_settings().widget_dir)
     address = (host or CONFIG["host"], CONFIG["port"] if port is None else int(port))
     try:
-        server = AddressReuseTCPServer(out, address, handler)
+        server = preview_server(out, *address, _feed_settings().widget_dir)
     except OSError as exc:
         sys.exit(
             f"cannot serve on {address[0]}:{address[1]} ({exc.strerror or exc}): "
