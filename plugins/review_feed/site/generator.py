@@ -19,16 +19,19 @@ from pelican.utils import get_relative_path, path_to_url
 from ..errors import ReviewFeedError, StoreError
 from ..model import Review
 from ..settings import Settings, load_settings
+from ..store import read_reviews
 from . import jsonld
 from .assets import write_asset
 from .data import ProductReviews, aggregate, build_data
 from .i18n import Translator, resolve_lang
 from .insert import insert_blocks
+from .legacy import write_old_paths
 from .noindex import exclude_from_sitemap
 from .pages import review_page
 from .slugs import product_slug
 from .templating import page_layout, stylesheet, theme_blocks
 from .view import Listing, ListingPage, ReviewFeed, check_locations, review_feed
+from .widgets import write_widget_files
 
 if TYPE_CHECKING:
     from ..sync import SyncReport
@@ -127,8 +130,6 @@ class ReviewFeedGenerator(Generator):
         insert_blocks(self.view, self.context, self.settings, self.env)
 
     def _read_snapshot(self, folder: Path) -> list[Review]:
-        from ..store import read_reviews
-
         if not folder.is_dir():
             raise fail(
                 StoreError(
@@ -330,8 +331,5 @@ class ReviewFeedGenerator(Generator):
         )
 
     def _write_widgets(self, writer: Any, view: ReviewFeed) -> None:
-        from .legacy import write_old_paths
-        from .widgets import write_widget_files
-
         write_widget_files(writer, view, self.env, self.context)
         write_old_paths(writer, view, self.context)

@@ -27,6 +27,7 @@ from ..errors import ReviewFeedError
 from . import insert, templating
 from .generator import ReviewFeedGenerator
 from .view import ReviewFeed
+from .widgets import render_fragment
 
 
 def register() -> None:
@@ -99,8 +100,6 @@ def _link_base(ctx: Any) -> str:
 
 @pass_context
 def review_widget(ctx: Any, ref: str | None = None) -> Markup:
-    from .widgets import render_fragment
-
     rf = _feed(ctx)
     if rf is None or (ref is not None and rf.product(ref) is None):
         return Markup("")
