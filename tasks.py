@@ -2,7 +2,7 @@
 
 Shaped as Pelican's quickstart generates tasks.py; every task is a short call
 into Pelican, the `review-feed` command or the `review_feed` package, so each
-one can also be done by hand (the README's runbook shows how).
+one can also be done by hand (docs/runbook.md shows how).
 Arguments after `--` go to Pelican (build tasks), pytest (`test`) or the
 benchmark script (`bench`): `invoke build -- -e SITEURL='"http://x"'`.
 """

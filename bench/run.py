@@ -4,7 +4,7 @@
     python bench/run.py --reviews 1000000 --products 50000 --delta 5000 \\
         --out bench/results/full.json          # or: invoke bench
 
-Sections (see bench/README.md and the README's "Performance at merchant scale"):
+Sections (see bench/README.md and docs/performance.md):
   1. full load, CSV and XML: `review-feed sync` of one full file into an empty snapshot,
      against the merchant baseline and the bare read floor (bench/cases.py);
   2. a nightly delta on that snapshot: seconds, snapshot bytes rewritten, files touched;
@@ -591,7 +591,7 @@ def _f(x, unit: str = "") -> str:
 
 
 def table(r: dict) -> str:
-    """The results as Markdown tables (printed, and pasted into the README)."""
+    """The results as Markdown tables (printed, and pasted into docs/performance.md)."""
     a = r["args"]
     L: list[str] = [
         f"Sizes: {a['reviews']:,} reviews, {a['products']:,} products, delta {a['delta']:,} rows.",

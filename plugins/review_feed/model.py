@@ -3,7 +3,7 @@
 `feed` produces them, `store` keeps them, `site` renders them. Reply, Review and
 Row are immutable named tuples: a full load makes a million of each, and a frozen
 dataclass costs three times as much to build (a third of the feed's time per row).
-They hold only what the site shows (see the Privacy section of the README): a display name,
+They hold only what the site shows (see docs/feed-formats.md, "Privacy"): a display name,
 never an e-mail address, a last name or (unless opted in) an order reference.
 """
 

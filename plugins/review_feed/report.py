@@ -1,7 +1,7 @@
 """What a sync did: the files applied, skipped and refused, as lines for the user.
 
 `SyncReport.exit_code` is the command's exit status (see `errors` and the
-README's exit codes); `summary()` is also the nightly commit message's subject.
+docs/cli.md, "Exit codes"); `summary()` is also the nightly commit message's subject.
 """
 
 from __future__ import annotations

@@ -229,5 +229,5 @@ def load_settings(
         and k[len(PREFIX) :].lower() not in {f.name for f in fields(Settings)}
     )
     if unknown:
-        raise ConfigError(f"unknown setting {unknown[0]} (see the README's configuration table)")
+        raise ConfigError(f"unknown setting {unknown[0]} (see docs/configuration.md)")
     return Settings(**values)

@@ -1,7 +1,7 @@
 """The benchmark keeps working: the generator is deterministic and realistic, and
 bench/run.py at a tiny size runs every section and writes sane numbers.
 
-Performance itself is measured by the script at full size (figures in the README),
+Performance itself is measured by the script at full size (figures in docs/performance.md),
 never asserted here: these tests check shape and correctness, not speed.
 """
 

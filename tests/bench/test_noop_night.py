@@ -1,6 +1,6 @@
 """bench/noop_night.py keeps working: at a tiny ledger it runs, and the night is a no-op.
 
-Its speed is measured by running the script itself (figures in the README), not here.
+Its speed is measured by running the script itself (figures in docs/performance.md), not here.
 """
 
 from __future__ import annotations

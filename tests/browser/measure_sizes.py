@@ -1,7 +1,7 @@
 """Print the widget files' sizes, raw and gzipped: `python tests/browser/measure_sizes.py [OUTPUT]`.
 
 Without an argument it measures widgets written for five realistic product
-reviews (REVIEW_FEED_WIDGET_COUNT=5, the default), as the README reports; with
+reviews (REVIEW_FEED_WIDGET_COUNT=5, the default), as docs/widgets.md reports; with
 a Pelican output folder it measures that build's widget files.
 """
 

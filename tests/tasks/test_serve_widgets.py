@@ -47,14 +47,14 @@ def test_demo_serves_widgets_with_cors_and_missing_files_as_404(site: Path) -> N
 
 
 def shop_trial(review_site: str, root: Path) -> None:
-    """The README's two-minute trial: a shop page on another origin, the loader in its
+    """The widgets page's two-minute trial: a shop page on another origin, the loader in its
     head and a bare placeholder, in a real Chromium."""
     require(os.path.exists(CHROMIUM), f"{CHROMIUM} is missing (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
-    page_html = re.search(r"<<'HTML'\n(.*?)\nHTML\n", readme, re.S)
-    assert page_html, "the README's local trial is gone"
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "widgets.md").read_text("utf-8")
+    page_html = re.search(r"<<'HTML'\n(.*?)\nHTML\n", doc, re.S)
+    assert page_html, "the local trial in docs/widgets.md is gone"
     root.mkdir()
     html = page_html[1].replace("http://127.0.0.1:8000/", review_site)
     (root / "index.html").write_text(html, "utf-8")

@@ -4,7 +4,7 @@
     for item in read_feed(path, feed_name, FeedOptions(field_map={...})):
         ...  # Row | RowProblem | VendorAverage, in file order
 
-See the README ("Feed formats") for the formats and rules.
+See docs/feed-formats.md for the formats and rules.
 """
 
 from .options import FeedOptions

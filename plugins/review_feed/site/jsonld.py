@@ -85,7 +85,7 @@ def product(
 def organization(
     *, name: str, agg: Aggregate, shown: Iterable[Review], url: str | None = None
 ) -> dict[str, Any] | None:
-    """Brand markup, only with REVIEW_FEED_BRAND_AGGREGATE_MARKUP (see the README)."""
+    """Brand markup, only with REVIEW_FEED_BRAND_AGGREGATE_MARKUP (see docs/site.md)."""
     if agg.count == 0:
         return None
     obj: dict[str, Any] = {"@context": "https://schema.org", "@type": "Organization", "name": name}

@@ -29,7 +29,7 @@ and the theme use it):
         SITEURL). Raises KeyError for an unknown ref.
 
     widget_document(rf, ref=None, *, url="") -> dict
-        The public JSON document (format: the README, "Widgets").
+        The public JSON document (format: docs/widgets.md).
 
     embed_snippets(settings, siteurl, *, ref=None, name=None, lang="en") -> dict[str, str]
         Copy-paste snippets {"ssi", "iframe", "loader", "json"} for a product
@@ -188,7 +188,7 @@ def render_fragment(
 
 
 def widget_document(rf: ReviewFeed, ref: str | None = None, *, url: str = "") -> dict[str, Any]:
-    """The public JSON document (version 1); field by field in the README ("Widgets")."""
+    """The public JSON document (version 1); field by field in docs/widgets.md."""
     listing = _subject(rf, ref)
     p = listing.product
     agg = listing.aggregate

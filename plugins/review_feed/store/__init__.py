@@ -1,6 +1,6 @@
 """The committed JSON snapshot: apply feed actions, keep the ledger, read reviews back.
 
-Layout and guarantees: see `snapshot.py`, `layout.py` and the README ("The snapshot").
+Layout and guarantees: see `snapshot.py`, `layout.py` and docs/snapshot.md.
 """
 
 from .collection import Changes
