@@ -25,13 +25,13 @@ from .assets import write_asset
 from .data import ProductReviews, aggregate, build_data
 from .i18n import Translator, resolve_lang
 from .insert import insert_blocks
-from .legacy import write_old_paths
+from .legacy import old_path_refs, write_old_product_paths
 from .noindex import exclude_from_sitemap
 from .pages import review_page
 from .slugs import product_slug
 from .templating import page_layout, stylesheet, theme_blocks
 from .view import Listing, ListingPage, ReviewFeed, check_locations, review_feed
-from .widgets import write_widget_files
+from .widgets import check_widget_dir, widget_templates, write_widget, write_widget_assets
 
 if TYPE_CHECKING:
     from ..sync import SyncReport
@@ -186,14 +186,23 @@ class ReviewFeedGenerator(Generator):
 
     # --- output
     def generate_output(self, writer: Any) -> None:
+        """Write the output a unit at a time: the brand (its pages and widget), each
+        product (its pages, widget and old paths), the products index, the shared files."""
         view = self.view
         assert view is not None, "generate_context runs first"
+        check_widget_dir(view.settings)
         layout = page_layout(self.env)
         self._check_theme(view, layout)
-        self._write_listing(writer, view.brand, "review_feed/brand", layout)
-        for p in view.products.values():
-            self._write_listing(writer, view.listing(p), "review_feed/product", layout)
-        self._write(
+        templates = widget_templates(self.env)
+        written = self._write_listing(writer, view.brand, "review_feed/brand", layout)
+        written += write_widget(writer, view, templates, self.context, None)
+        old_paths = old_path_refs(view)
+        for ref, p in view.products.items():
+            written += self._write_listing(writer, view.listing(p), "review_feed/product", layout)
+            written += write_widget(writer, view, templates, self.context, ref)
+            if ref in old_paths:
+                written += write_old_product_paths(writer, view, self.context, ref)
+        written += self._write(
             writer,
             view.settings.products_save_as,
             view.settings.products_url,
@@ -202,9 +211,16 @@ class ReviewFeedGenerator(Generator):
             title=view.t.text("products_title"),
             summary=view.t.text("products_intro"),
         )
+        written += self._write_shared(writer, view)
+        log.info("[review-feed] wrote %d files", len(written))
+
+    def _write_shared(self, writer: Any, view: ReviewFeed) -> list[str]:
+        """The files every page or widget shares: the pages' stylesheet, the loader and its."""
+        written = write_widget_assets(writer, view)
         if view.settings.stylesheet:
             write_asset(writer.output_path, view.settings.stylesheet, stylesheet())
-        self._write_widgets(writer, view)
+            written.append(view.settings.stylesheet)
+        return written
 
     def _check_theme(self, view: ReviewFeed, layout: str) -> None:
         """Once per build: say what a theme without a block we fill makes us lose."""
@@ -226,15 +242,19 @@ class ReviewFeedGenerator(Generator):
                 "; ".join(what for _, what in missing),
             )
 
-    def _write_listing(self, writer: Any, listing: Listing, template: str, layout: str) -> None:
+    def _write_listing(
+        self, writer: Any, listing: Listing, template: str, layout: str
+    ) -> list[str]:
+        """Write a list's pages (and its star-level pages); return their names."""
         view = self.view
         assert view is not None
+        written: list[str] = []
         runs: list[list[ListingPage]] = [listing.pages()]
         runs += [listing.pages(lv.level) for lv in listing.levels if lv.url]
         for pages in runs:
             numbers = [(pg.number, pg.url) for pg in pages]
             for page in pages:
-                self._write(
+                written += self._write(
                     writer,
                     page.save_as,
                     page.url,
@@ -248,6 +268,7 @@ class ReviewFeedGenerator(Generator):
                     rf_pages=numbers,
                     rf_jsonld=self._jsonld(listing, page),
                 )
+        return written
 
     def _jsonld(self, listing: Listing, page: ListingPage) -> Any:
         view = self.view
@@ -291,8 +312,8 @@ class ReviewFeedGenerator(Generator):
         summary: str,
         noindex: bool = False,
         **kw: Any,
-    ) -> None:
-        """Render our page body, then write it as a Page through the theme's layout."""
+    ) -> list[str]:
+        """Render our page body, write it as a Page through the theme's layout; [save_as]."""
         view = self.view
         assert view is not None
         relative = self.settings.get("RELATIVE_URLS", False)
@@ -329,7 +350,4 @@ class ReviewFeedGenerator(Generator):
             rf_layout=layout,
             rf_noindex=noindex,
         )
-
-    def _write_widgets(self, writer: Any, view: ReviewFeed) -> None:
-        write_widget_files(writer, view, self.env, self.context)
-        write_old_paths(writer, view, self.context)
+        return [save_as]

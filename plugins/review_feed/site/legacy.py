@@ -19,7 +19,6 @@ build); neither gets one now.
 
 from __future__ import annotations
 
-import logging
 import posixpath
 import re
 from collections import Counter
@@ -33,8 +32,6 @@ from .slugs import legacy_slug
 from .templating import Verbatim
 from .view import ReviewFeed
 from .widgets import page_url, widget_files
-
-log = logging.getLogger("review_feed.site.legacy")
 
 REDIRECT = (
     '<!doctype html>\n<html><head><meta charset="utf-8"><title>{title}</title>'
@@ -75,30 +72,30 @@ def old_files(settings: Settings, ref: str) -> dict[str, str]:
     }
 
 
-def write_old_paths(writer: Any, rf: ReviewFeed, context: dict[str, Any]) -> list[str]:
-    """Write every product's old-path files after the widgets (redirect pages through
-    Pelican's writer, the copies of the fragment and JSON as assets);
-    return their output-relative names."""
-    settings = rf.settings
-    if not settings.old_paths:
-        return []
-    out = Path(writer.output_path)
+def old_path_refs(rf: ReviewFeed) -> set[str]:
+    """The products that get their old paths: none when REVIEW_FEED_OLD_PATHS is off,
+    and never two refs that shared an old path."""
+    if not rf.settings.old_paths:
+        return set()
     shared = Counter(legacy_slug(ref) for ref in rf.products)
-    written: list[str] = []
-    for ref, product in rf.products.items():
-        if shared[legacy_slug(ref)] > 1:
-            continue
-        old, new = old_files(settings, ref), widget_files(settings, ref)
-        page = _target(page_url(settings, ref), old["page"], rf.site_url)
-        frame = _target(new["frame"], old["frame"], rf.site_url)
-        pages = {
-            old["page"]: redirect_page(page, product.name),
-            old["frame"]: redirect_page(frame, product.name),
-        }
-        for name, text in pages.items():
-            writer.write_file(name, Verbatim(text), context)
-        for kind in ("html", "json"):  # not pages: copied as the widget files are written
-            write_asset(out, old[kind], (out / new[kind]).read_text("utf-8"))
-        written += [*pages, old["html"], old["json"]]
-    log.info("[review-feed] kept %d old product paths working", len(written))
-    return written
+    return {ref for ref in rf.products if shared[legacy_slug(ref)] == 1}
+
+
+def write_old_product_paths(
+    writer: Any, rf: ReviewFeed, context: dict[str, Any], ref: str
+) -> list[str]:
+    """Write one product's old-path files, after its widget files (redirect pages
+    through Pelican's writer, copies of the fragment and JSON as assets); return
+    their output-relative names."""
+    settings = rf.settings
+    out = Path(writer.output_path)
+    old, new = old_files(settings, ref), widget_files(settings, ref)
+    page = _target(page_url(settings, ref), old["page"], rf.site_url)
+    frame = _target(new["frame"], old["frame"], rf.site_url)
+    name = rf.products[ref].name
+    pages = {old["page"]: redirect_page(page, name), old["frame"]: redirect_page(frame, name)}
+    for rel, text in pages.items():
+        writer.write_file(rel, Verbatim(text), context)
+    for kind in ("html", "json"):  # not pages: copied as the widget files are written
+        write_asset(out, old[kind], (out / new[kind]).read_text("utf-8"))
+    return [*pages, old["html"], old["json"]]

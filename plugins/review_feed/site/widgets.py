@@ -6,8 +6,12 @@ page (the iframe's) goes through Pelican's writer, the other files through
 `assets.write_asset` (they are not pages: see there). Public API (the generator
 and the theme use it):
 
-    write_widget_files(writer, rf, env, context) -> list[str]
-        Writes every widget file under `settings.widget_dir` into the writer's
+    write_widget(writer, rf, templates, context, ref) -> list[str]
+        One widget's files (a product's, or the brand's for ref None), with
+        `templates = widget_templates(env)`; `write_widget_assets(writer, rf)`
+        writes the files all widgets share. The generator calls these per
+        product; `write_widget_files(writer, rf, env, context) -> list[str]`
+        writes every widget file under `settings.widget_dir` into the writer's
         output folder: `products/<slug>.html|.json|-frame.html`,
         `brand.html|.json|-frame.html`, the loader `review-feed.js` and its
         stylesheet `review-feed.css`; returns
@@ -227,43 +231,59 @@ def _dump_json(doc: dict[str, Any]) -> str:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
+def widget_templates(env: jinja2.Environment) -> dict[str, jinja2.Template]:
+    """The widget templates, looked up once per build (each lookup stats the template)."""
+    return {"html": env.get_template(FRAGMENT_TEMPLATE), "frame": env.get_template(FRAME_TEMPLATE)}
+
+
+def write_widget(
+    writer: Any,
+    rf: ReviewFeed,
+    templates: dict[str, jinja2.Template],
+    context: dict[str, Any],
+    ref: str | None,
+) -> list[str]:
+    """Write one widget's files (product `ref`, or the brand for None); return their names."""
+    settings = rf.settings
+    target = page_url(settings, ref)
+    written: list[str] = []
+    for kind, rel in widget_files(settings, ref).items():
+        url = _join(rf.site_url, target) if rf.site_url else _relative_to(target, rel)
+        if kind == "json":
+            write_asset(writer.output_path, rel, _dump_json(widget_document(rf, ref, url=url)))
+        elif kind == "frame":  # a page: through the writer, as the review pages
+            writer.write_file(rel, templates[kind], context, **_variables(rf, ref, url, True))
+        else:
+            html = templates[kind].render(
+                {**context, "output_file": rel, **_variables(rf, ref, url, False)}
+            )
+            write_asset(writer.output_path, rel, html)
+        written.append(rel)
+    return written
+
+
+def write_widget_assets(writer: Any, rf: ReviewFeed) -> list[str]:
+    """Write the files all widgets share (the loader and its stylesheet); return their names."""
+    files = {
+        loader_file(rf.settings): loader_js(),
+        stylesheet_file(rf.settings): widget_css() + "\n",
+    }
+    for name, text in files.items():
+        write_asset(writer.output_path, name, text)
+    return list(files)
+
+
 def write_widget_files(
     writer: Any, rf: ReviewFeed, env: jinja2.Environment, context: dict[str, Any]
 ) -> list[str]:
     """Write every widget file and the loader; return their output-relative names."""
-    settings = rf.settings
-    check_widget_dir(settings)
+    check_widget_dir(rf.settings)
+    templates = widget_templates(env)
     written: list[str] = []
-    # looked up once per build, not once per file (each lookup stats the template)
-    templates = {
-        "html": env.get_template(FRAGMENT_TEMPLATE),
-        "frame": env.get_template(FRAME_TEMPLATE),
-    }
-
-    def put(name: str, text: str) -> None:
-        write_asset(writer.output_path, name, text)
-        written.append(name)
-
     for ref in [None, *rf.products]:
-        files = widget_files(settings, ref)
-        target = page_url(settings, ref)
-        for kind, rel in files.items():
-            url = _join(rf.site_url, target) if rf.site_url else _relative_to(target, rel)
-            if kind == "json":
-                put(rel, _dump_json(widget_document(rf, ref, url=url)))
-            elif kind == "frame":  # a page: through the writer, as the review pages
-                writer.write_file(rel, templates[kind], context, **_variables(rf, ref, url, True))
-                written.append(rel)
-            else:
-                put(
-                    rel,
-                    templates[kind].render(
-                        {**context, "output_file": rel, **_variables(rf, ref, url, False)}
-                    ),
-                )
-    put(loader_file(settings), loader_js())
-    put(stylesheet_file(settings), widget_css() + "\n")
-    log.info("[review-feed] wrote %d widget files under %s", len(written), settings.widget_dir)
+        written += write_widget(writer, rf, templates, context, ref)
+    written += write_widget_assets(writer, rf)
+    log.info("[review-feed] wrote %d widget files under %s", len(written), rf.settings.widget_dir)
     return written
 
 
