@@ -134,7 +134,8 @@ class Tally:
         self.files += 1
         self.entries += 1
         self.bytes += size
-        if size > self.largest:
+        # the first path in sort order among the largest: the same answer in any listing order
+        if size > self.largest or (size == self.largest and rel < self.largest_path):
             self.largest, self.largest_path = size, rel
 
 
@@ -184,7 +185,10 @@ def measure(output: Path, host: Host) -> Tally:
         raise ConfigError(f"output folder {output} not found (build the site first)")
     st = output.stat()
     tally = Tally()
-    _walk(str(output), "", host, tally, ((st.st_dev, st.st_ino),))
+    try:
+        _walk(str(output), "", host, tally, ((st.st_dev, st.st_ino),))
+    except HostLimitError as exc:  # name the file from the output folder, as the user sees it
+        raise HostLimitError(f"{output}/{exc}") from None
     return tally
 
 

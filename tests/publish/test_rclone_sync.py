@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,7 +105,18 @@ def build(site: Path, snapshot: Path, output: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("REVIEW_FEED_")}
     env["REVIEW_FEED_SNAPSHOT"] = str(snapshot)
     done = subprocess.run(
-        ["pelican", "content", "-s", "publishconf.py", "-o", str(output), "--fatal", "errors"],
+        [
+            sys.executable,
+            "-m",
+            "pelican",
+            "content",
+            "-s",
+            "publishconf.py",
+            "-o",
+            str(output),
+            "--fatal",
+            "errors",
+        ],
         cwd=site,
         env=env,
         capture_output=True,
@@ -122,8 +134,9 @@ def apply_night(snapshot: Path, feed: Path) -> None:
     old = time.time() - 3600
     os.utime(night, (old, old))
     env = {k: v for k, v in os.environ.items() if not k.startswith("REVIEW_FEED_")}
+    cmd = [sys.executable, "-m", "review_feed.cli", "sync", "--source", str(feed)]
     done = subprocess.run(
-        ["review-feed", "sync", "--source", str(feed), "--snapshot", str(snapshot)],
+        [*cmd, "--snapshot", str(snapshot)],
         env=env,
         capture_output=True,
         text=True,
