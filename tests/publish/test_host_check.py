@@ -58,8 +58,9 @@ def test_github_pages_counts_what_its_upload_action_archives(tmp_path: Path) -> 
 def test_each_host_counts_hidden_names_links_and_folders_its_way(tmp_path: Path) -> None:
     site = tree(tmp_path / "site")
     gitlab = measure(site, HOSTS["gitlab-pages"])  # every archive entry, links kept as links
-    assert (gitlab.files, gitlab.bytes, gitlab.entries) == (4, 380, 4 + 2 + 2)
-    assert gitlab.entries == sum(len(d) + len(f) for _, d, f in os.walk(site))
+    assert (gitlab.files, gitlab.bytes, gitlab.entries) == (4, 380, 1 + 2 + 4 + 2)
+    # the folder itself, then every folder, file and link below it
+    assert gitlab.entries == 1 + sum(len(d) + len(f) for _, d, f in os.walk(site))
     cloudflare = measure(site, HOSTS["cloudflare-pages"])  # every file, links followed
     assert (cloudflare.files, cloudflare.bytes) == (7, 810)
     bucket = measure(site, HOSTS["none"])  # rclone skips links unless told to follow them
@@ -73,10 +74,10 @@ def limited(name: str, **limits: int) -> object:
 
 def test_a_limit_is_a_limit_not_one_less(tmp_path: Path) -> None:
     site = tree(tmp_path / "site")
-    check_output(site, limited("gitlab-pages", max_files=8, max_bytes=380))
-    with pytest.raises(HostLimitError, match=r"9 entries .* over its limit of 8"):
+    check_output(site, limited("gitlab-pages", max_files=9, max_bytes=380))
+    with pytest.raises(HostLimitError, match=r"10 entries .* over its limit of 9"):
         (site / "a" / "c.html").write_bytes(b"")
-        check_output(site, limited("gitlab-pages", max_files=8))
+        check_output(site, limited("gitlab-pages", max_files=9))
     with pytest.raises(HostLimitError, match=r"over its site size limit of 379 bytes"):
         check_output(site, limited("gitlab-pages", max_bytes=379))
     check_output(site, limited("cloudflare-pages", max_file_bytes=200))
@@ -100,6 +101,6 @@ def test_links_the_upload_cannot_follow_are_refused(tmp_path: Path) -> None:
 def test_summary_says_files_bytes_largest_limits_and_headroom(tmp_path: Path) -> None:
     site = tree(tmp_path / "site")
     line = check_output(site, HOSTS["gitlab-pages"]).summary()
-    assert "4 files, 380 bytes (8 entries with folders and links)" in line
+    assert "4 files, 380 bytes (9 entries with folders and links)" in line
     assert "largest a/b.html (200 bytes)" in line
     assert "GitLab Pages: size limit 1 GB: 99% headroom; file limit 200,000: 99% headroom" in line

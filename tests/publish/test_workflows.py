@@ -93,9 +93,10 @@ def test_gitlab_restores_checks_and_switches_to_the_bucket() -> None:
 def run_step(script: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     full = {k: v for k, v in os.environ.items() if not k.startswith("REVIEW_FEED_")}
     full["PATH"] = f"{sysconfig.get_path('scripts')}:{full['PATH']}"
+    full["GITHUB_STEP_SUMMARY"] = str(cwd / "summary.md")
     full.update(env)
     return subprocess.run(
-        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+        ["bash", "-e", "-c", script],  # a run: block without `shell:` (no pipefail)
         cwd=cwd,
         env=full,
         capture_output=True,
@@ -112,6 +113,7 @@ def test_the_check_step_stops_the_job_before_the_upload(tmp_path: Path) -> None:
     (tmp_path / "output" / "index.html").write_text("<h1>shop</h1>\n")
     ok = run_step(check, tmp_path, REVIEW_FEED_HOST="github-pages")
     assert ok.returncode == 0 and "GitHub Pages: size limit 1 GB" in ok.stdout
+    assert "headroom" in (tmp_path / "summary.md").read_text()  # on the run's page
     with (tmp_path / "output" / "big.bin").open("wb") as f:
         f.truncate(1_100_000_000)  # sparse: 1.1 GB apparent, no disk used
     over = run_step(check, tmp_path, REVIEW_FEED_HOST="github-pages")
