@@ -190,6 +190,8 @@ def measure(output: Path, host: Host) -> Tally:
         _walk(str(output), "", host, tally, ((st.st_dev, st.st_ino),))
     except HostLimitError as exc:  # name the file from the output folder, as the user sees it
         raise HostLimitError(f"{output}/{exc}") from None
+    except OSError as exc:  # a folder that cannot be listed, a file removed during the walk
+        raise ConfigError(f"cannot read {exc.filename}: {exc.strerror}") from None
     return tally
 
 

@@ -13,6 +13,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from review_feed.errors import ConfigError
 from review_feed.publish import HOSTS, HostLimitError, check_output, measure
 
 # upload-pages-artifact's archive step (Linux), as published in its action.yml
@@ -96,6 +97,21 @@ def test_links_the_upload_cannot_follow_are_refused(tmp_path: Path) -> None:
     with pytest.raises(HostLimitError, match=r"site/gone: a symbolic link to nothing"):
         check_output(site, HOSTS["cloudflare-pages"])
     check_output(site, HOSTS["gitlab-pages"])  # kept as a link: nothing to follow
+
+
+def test_an_unreadable_folder_is_one_line(tmp_path: Path, monkeypatch) -> None:
+    # (the tests run as root, who reads any folder: the refusal is the kernel's, simulated)
+    site = tree(tmp_path / "site")
+    real = os.scandir
+
+    def scandir(path: str):
+        if path.endswith("/a"):
+            raise PermissionError(13, "Permission denied", path)
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with pytest.raises(ConfigError, match=r"^cannot read .*site/a: Permission denied$"):
+        measure(site, HOSTS["gitlab-pages"])
 
 
 def test_summary_says_files_bytes_largest_limits_and_headroom(tmp_path: Path) -> None:
