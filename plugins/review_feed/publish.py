@@ -210,6 +210,10 @@ def _file_size_limit(n: int) -> str:
     return f"{n // MIB} MiB" if n % MIB == 0 else size(n)
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
+
+
 def _headroom(used: int, limit: int) -> str:
     return f"{max(0, (limit - used) * 100 // limit)}% headroom"
 
@@ -223,7 +227,7 @@ class OutputCheck:
     def summary(self) -> str:
         """One line: what would be uploaded, and against which limits."""
         t, h = self.tally, self.host
-        what = f"{t.files:,} files, {size(t.bytes)}"
+        what = f"{_count(t.files, 'file')}, {size(t.bytes)}"
         if h.counts_folders:
             what += f" ({t.entries:,} entries with folders and links)"
         if t.largest_path:
@@ -241,9 +245,9 @@ class OutputCheck:
         verdict = "; ".join(limits) if limits else "no limit"
         left_out = []
         if t.hidden:
-            left_out.append(f"{t.hidden:,} hidden name(s)")
+            left_out.append(_count(t.hidden, "hidden name"))
         if t.links_skipped:
-            left_out.append(f"{t.links_skipped:,} symbolic link(s)")
+            left_out.append(_count(t.links_skipped, "symbolic link"))
         skipped = f" (not uploaded: {', '.join(left_out)})" if left_out else ""
         return f"{self.output}: {what}{skipped}; {h.title}: {verdict}"
 
