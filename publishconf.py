@@ -15,3 +15,5 @@ SITEURL = os.environ.get("SITEURL", "https://reviews.maison-lumiere.example")
 RELATIVE_URLS = False
 DELETE_OUTPUT_DIRECTORY = True
 REVIEW_FEED_SYNC = os.environ.get("REVIEW_FEED_SYNC", "false")
+# GitHub Pages: a build whose output it would refuse fails (REVIEW_FEED_HOST=none for a bucket)
+REVIEW_FEED_HOST = "github-pages"

@@ -37,6 +37,7 @@ EXIT_CODES = """exit codes:
      or a file could not be downloaded or sized
   5  the snapshot cannot be used (damaged file, or a re-sent file that needs a full resync)
   6  another sync holds the snapshot's lock
+  8  check-output: the output would be refused by its host (over a documented limit)
 """
 
 
@@ -191,6 +192,18 @@ def cmd_nightly(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check_output(args: argparse.Namespace) -> int:
+    """The output folder measured as its host counts it; over a limit, exit 8."""
+    from .publish import check_output, host_named
+
+    config = read_pelicanconf(Path(args.settings)) if args.settings else {}
+    settings = load_settings(config, os.environ, {"host": args.host})
+    check = check_output(Path(args.output), host_named(settings.host))
+    if not args.quiet:
+        _out(check.summary())
+    return 0
+
+
 # --- parser -----------------------------------------------------------------------------
 
 
@@ -278,6 +291,33 @@ def build_parser() -> argparse.ArgumentParser:
     noise.add_argument("-v", "--verbose", action="store_true", help="say more (debug log)")
     noise.add_argument("-q", "--quiet", action="store_true", help="only problems and errors")
     p.set_defaults(func=cmd_nightly)
+
+    p = sub.add_parser(
+        "check-output",
+        help="will the host take the output folder? (run before the upload)",
+        description=(
+            "Count the output folder as the host counts it (files, bytes, the largest\n"
+            "file) and compare with the host's documented limits. Over a limit: one\n"
+            "line naming it, exit code 8, so the upload step never runs."
+        ),
+        epilog="exit codes:\n  0  the host takes it\n  2  invalid host or settings, or no "
+        "output folder\n  8  the host would refuse it (the line says which limit)\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("output", metavar="OUTPUT", help="the built output folder")
+    p.add_argument(
+        "--host",
+        metavar="HOST",
+        help="github-pages, gitlab-pages, cloudflare-pages or none "
+        "(default: REVIEW_FEED_HOST from the environment or --settings, else none)",
+    )
+    p.add_argument(
+        "--settings", metavar="FILE", help="a pelicanconf.py to read REVIEW_FEED_HOST from"
+    )
+    noise = p.add_mutually_exclusive_group()
+    noise.add_argument("-v", "--verbose", action="store_true", help="say more (debug log)")
+    noise.add_argument("-q", "--quiet", action="store_true", help="only problems and errors")
+    p.set_defaults(func=cmd_check_output)
     return parser
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .publish import HOSTS
 
 PREFIX = "REVIEW_FEED_"
 
@@ -166,6 +167,12 @@ class Settings:
         "reviews/review-feed.css",
         _output_file(".css"),
         doc="the review pages' stylesheet, written and linked by the plugin ('' for none)",
+    )
+    # --- publishing
+    host: str = _setting(
+        "none",
+        _choice(*HOSTS),
+        doc="where the output is published; a build over its limits fails (docs/publishing.md)",
     )
 
     def path(self, value: str, base: Path | None = None) -> Path:

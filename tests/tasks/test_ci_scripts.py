@@ -9,6 +9,7 @@ main moved during the run), and nothing is pushed on a night without change.
 from __future__ import annotations
 
 import subprocess
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -70,7 +71,8 @@ def run_script(
     fake.write_text(FAKE_INVOKE)
     fake.chmod(0o755)
     full_env = base_env(**env)
-    full_env["PATH"] = f"{bin_dir}:{full_env['PATH']}"
+    # review-feed next to this Python too: `python3 -m pip install` under pyenv adds no shim
+    full_env["PATH"] = f"{bin_dir}:{sysconfig.get_path('scripts')}:{full_env['PATH']}"
     full_env["FAKE_LOG"] = str(tmp_path / "invoke.log")
     full_env.setdefault("RUNNER_TEMP", str(tmp_path))
     full_env.setdefault("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
@@ -173,6 +175,24 @@ def test_gitlab_scheduled_night_pushes_and_publishes(remote, tmp_path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert git(bare, "log", "-1", "--format=%s", "main").strip() == "reviews: 1 file applied"
     assert (work / "public" / "index.html").is_file() and not (work / "output").exists()
+
+
+def test_gitlab_builds_over_yesterdays_output_and_checks_the_host(remote, tmp_path) -> None:
+    bare, work, sha = remote
+    (work / "public").mkdir()  # yesterday's output, as the cache restores it
+    (work / "public" / "kept.html").write_text("<p>from yesterday</p>\n")
+    env = gitlab_env(bare, sha, "schedule", "same")
+    done = run_script(gitlab_script(), work, tmp_path, REVIEW_FEED_HOST="gitlab-pages", **env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    # the build wrote into yesterday's folder; the check counted it for GitLab Pages
+    assert (work / "public" / "kept.html").is_file() and (work / "public" / "index.html").is_file()
+    assert "public: 2 files" in done.stdout and "GitLab Pages" in done.stdout
+
+    with (work / "public" / "big.bin").open("wb") as f:
+        f.truncate(1_100_000_000)  # sparse: over 1 GB, no disk used
+    over = run_script(gitlab_script(), work, tmp_path, REVIEW_FEED_HOST="gitlab-pages", **env)
+    assert over.returncode == 8, over.stdout + over.stderr
+    assert "would be refused by GitLab Pages" in over.stderr
 
 
 def test_gitlab_push_builds_without_sync(remote, tmp_path) -> None:

@@ -141,6 +141,27 @@ def test_a_failed_build_commits_nothing(site: Path, drop: Path) -> None:
     assert len(commits(site)) == 1
 
 
+def test_an_output_the_host_would_refuse_fails_the_night(site: Path, drop: Path) -> None:
+    """REVIEW_FEED_HOST in the publish settings: the build checks its output against that
+    host's limits, and a night over one commits nothing (so nothing gets deployed)."""
+    with (site / "publishconf.py").open("a") as f:
+        f.write('REVIEW_FEED_HOST = "cloudflare-pages"\n')
+    (site / "content" / "images").mkdir()
+    with (site / "content" / "images" / "tour.mp4").open("wb") as f:
+        f.truncate(26 << 20)  # sparse: over Cloudflare Pages' 25 MiB per file
+    git(site, "add", "publishconf.py")
+    git(site, "commit", "-q", "-m", "published on Cloudflare Pages")
+    done = nightly(site, drop)
+    log = done.stdout + done.stderr
+    assert done.returncode == 7, log
+    # (Pelican's log wraps the line in columns: its words, not the line, are checked)
+    assert "HostLimitError: output would be refused by" in log
+    assert "images/tour.mp4 is 27.3 MB, over its per-file limit" in " ".join(log.split())
+    assert "failed with exit 8" in done.stderr.strip().splitlines()[-1]
+    assert "Traceback" not in log
+    assert len(commits(site)) == 2
+
+
 def test_settings_flag_and_a_site_without_publishconf(site: Path, drop: Path) -> None:
     """--settings picks the file; without publishconf.py the night uses pelicanconf.py."""
     done = nightly(site, drop, "--settings", "no-such-conf.py")

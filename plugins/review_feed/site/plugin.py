@@ -18,14 +18,16 @@ Filters:  review_stars(rating) -> Markup (role="img" with a text label)
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 
 from ..errors import ReviewFeedError
+from ..publish import check_build_output
 from . import insert, templating
-from .generator import ReviewFeedGenerator
+from .generator import ReviewFeedGenerator, site_settings
 from .view import ReviewFeed
 from .widgets import render_fragment
 
@@ -35,6 +37,7 @@ def register() -> None:
 
     signals.get_generators.connect(get_generators)
     signals.generator_init.connect(extend_environment)
+    signals.finalized.connect(check_output_for_host)
     pelican_log = logging.getLogger("pelican")
     if not any(isinstance(f, OneLineErrors) for f in pelican_log.filters):
         pelican_log.addFilter(OneLineErrors())
@@ -53,6 +56,12 @@ class OneLineErrors(logging.Filter):
 
 def get_generators(_pelican: Any) -> type[ReviewFeedGenerator]:
     return ReviewFeedGenerator
+
+
+def check_output_for_host(pelican: Any) -> None:
+    """The finished output against REVIEW_FEED_HOST's limits: over them, the build fails."""
+    settings, _lang = site_settings(pelican.settings)
+    check_build_output(Path(pelican.output_path), settings.host)
 
 
 def extend_environment(generator: Any) -> None:
