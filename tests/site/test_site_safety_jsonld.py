@@ -45,7 +45,7 @@ def test_hostile_text_is_escaped_and_never_evaluated(build_site):
         hostile_reviews(), REVIEW_FEED_BRAND_AGGREGATE_MARKUP=True, REVIEW_FEED_PAGE_SIZE=1
     )
     slug = product_slug(HOSTILE_REF)
-    urls = ["reviews/", "reviews/stars-1/", "reviews/products/", f"reviews/products/{slug}/"]
+    urls = ["reviews/", "reviews/page/2/", "reviews/products/", f"reviews/products/{slug}/"]
     for url in urls:
         html = built.html(url)
         assert live_scripts(html) == [], url
@@ -124,8 +124,6 @@ def test_product_jsonld_fields(build_site):
     # the dot, whatever the language
     html_fr = build_site(reviews, REVIEW_FEED_LANG="fr").html(f"reviews/products/{slug}/")
     assert '"ratingValue":4.2' in html_fr and "4,2 sur 5" in html_fr
-    # filtered lists carry no second copy
-    assert built.jsonld(f"reviews/products/{slug}/stars-4/") == []
 
 
 def test_brand_page_has_no_aggregate_markup_by_default(build_site):
