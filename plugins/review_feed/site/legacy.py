@@ -1,9 +1,9 @@
-"""Product paths of earlier releases, kept working (REVIEW_FEED_OLD_PATHS, on by default).
+"""Product paths of earlier releases, kept working (REVIEW_FEED_OLD_PATHS, off by default).
 
 Releases before the 128-bit slug named a product's files with a 32-bit FNV-1a
-hash (`slugs.legacy_slug`). Those URLs are in search indexes, bookmarks and
-shops' pages (SSI includes and iframes), so each product also gets, at its old
-path:
+hash (`slugs.legacy_slug`). A site published by one of them has those URLs in
+search indexes, bookmarks and shops' pages (SSI includes and iframes), so with
+the setting on each product also gets, at its old path:
 
 - its review page: a redirect page (`<meta http-equiv="refresh">` with a
   `rel="canonical"` link and `noindex`, the only redirect a static host serves
@@ -14,7 +14,9 @@ path:
   shop's page would redirect the shop's page itself).
 
 Two refs that shared an old path never had a page (earlier releases refused to
-build); neither gets one now.
+build); neither gets one now. Off by default: four files per product (as many as
+the product's own pages and widget) that a site first published with the
+128-bit slugs has no use for.
 """
 
 from __future__ import annotations
