@@ -206,12 +206,13 @@ class ReviewFeedGenerator(Generator):
             title=view.t.text("products_title"),
             summary=view.t.text("products_intro"),
         )
-        written += self._write_shared(writer, view)
+        written += self._write_shared(writer, view, templates)
         log.info("[review-feed] wrote %d files", len(written))
 
-    def _write_shared(self, writer: Any, view: ReviewFeed) -> list[str]:
-        """The files every page or widget shares: the pages' stylesheet, the loader and its."""
-        written = write_widget_assets(writer, view)
+    def _write_shared(self, writer: Any, view: ReviewFeed, templates: Any) -> list[str]:
+        """The files every page or widget shares: the pages' stylesheet, the widgets'
+        loader, stylesheet and iframe page."""
+        written = write_widget_assets(writer, view, templates, self.context)
         if view.settings.stylesheet:
             write_asset(writer.output_path, view.settings.stylesheet, stylesheet())
             written.append(view.settings.stylesheet)
