@@ -84,13 +84,12 @@ def test_jsonld_survives_hostile_text(build_site):
     (doc,) = built.jsonld(f"reviews/products/{slug}/")
     assert doc["name"] == "<svg onload=alert(3)> {{ 7*7 }}"
     assert doc["sku"] == HOSTILE_REF
-    assert doc["review"][0]["reviewBody"] == HOSTILE
     assert doc["review"][0]["author"] == {
         "@type": "Person",
         "name": "</script><script>alert(2)</script>",
     }
     (org,) = built.jsonld("reviews/")
-    assert org["review"][0]["reviewBody"] == HOSTILE
+    assert org["review"][0]["author"]["name"] == '<b>Eve</b> "O\'Hara"'
 
 
 def test_product_jsonld_fields(build_site):
@@ -123,8 +122,8 @@ def test_product_jsonld_fields(build_site):
         "author": {"@type": "Person", "name": "Author4 B."},
         "datePublished": "2026-11-14T10:00:00+01:00",
         "reviewRating": {"@type": "Rating", "ratingValue": 3, "bestRating": 5, "worstRating": 1},
-        "reviewBody": "Product review number 4",
-    }
+    }  # no reviewBody: the review's text is on the page once, not again in the JSON-LD
+    assert "Product review number 4" in built.html(f"reviews/products/{slug}/")
     (page2,) = built.jsonld(f"reviews/products/{slug}/page/2/")
     assert len(page2["review"]) == 2
     # the dot, whatever the language
