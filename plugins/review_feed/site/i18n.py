@@ -63,8 +63,6 @@ CATALOG: dict[str, dict[str, str]] = {
         "level_label_one": "1 star",
         "distribution": "Rating distribution",
         "all_reviews": "All reviews",
-        "only_level": "{level}-star reviews",
-        "only_level_one": "1-star reviews",
         "show_all": "Show all reviews",
         "page_of": "Page {page} of {pages}",
         "previous": "Previous",
@@ -94,6 +92,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "widget_all_none": "Go to the reviews page",
         "widget_newest_first": "Newest first",
         "widget_fallback": "Read the customer reviews of {name}",
+        "widget_frame_nojs": "The reviews show here with JavaScript on. Read them on our site:",
         "notice": (
             "Reviews are collected by our independent review provider, which invites "
             "customers to give their opinion after an order. Reviews are published "
@@ -117,8 +116,6 @@ CATALOG: dict[str, dict[str, str]] = {
         "level_label_one": "1 étoile",
         "distribution": "Répartition des notes",
         "all_reviews": "Tous les avis",
-        "only_level": "Avis à {level} étoiles",
-        "only_level_one": "Avis à 1 étoile",
         "show_all": "Afficher tous les avis",
         "page_of": "Page {page} sur {pages}",
         "previous": "Précédente",
@@ -148,6 +145,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "widget_all_none": "Aller à la page des avis",
         "widget_newest_first": "Les plus récents d’abord",
         "widget_fallback": "Lire les avis clients sur {name}",
+        "widget_frame_nojs": "Les avis s’affichent ici avec JavaScript. Lisez-les sur notre site :",
         "notice": (
             "Les avis sont collectés par notre prestataire d’avis indépendant, qui invite "
             "les clients à donner leur opinion après une commande. Ils sont publiés avec "
@@ -208,9 +206,6 @@ class Translator:
 
     def level(self, level: int) -> str:
         return self.text("level_label_one") if level == 1 else self.text("level_label", level=level)
-
-    def only_level(self, level: int) -> str:
-        return self.text("only_level_one") if level == 1 else self.text("only_level", level=level)
 
     def decimal(self, x: float, places: int = 1) -> str:
         s = f"{x:.{places}f}"
