@@ -185,14 +185,19 @@ class Index:
         del self.where[review_id]
         self.dirty.add(month)
 
-    def set(self, review_id: str, day: str) -> None:
-        self.changed = True
+    def put(self, review_id: str, day: str) -> str | None:
+        """File the id under `day`; returns the day it was filed under before (or None)."""
         if not self.split:
-            self._single()[review_id] = day
-            return
+            index = self._single()
+            old = index.get(review_id)
+            if old != day:
+                index[review_id] = day
+                self.changed = True
+            return old
         month, old = self._where(review_id)
         if old == day:
-            return
+            return old
+        self.changed = True
         if month is not None and old is not None:
             self._remove(review_id, month, old)
         assert self.months is not None
@@ -201,6 +206,7 @@ class Index:
         self.where[review_id] = day
         self.known.add(review_id)
         self.dirty.add(new_month)
+        return old
 
     def pop(self, review_id: str) -> str | None:
         if not self.split:
