@@ -21,6 +21,7 @@ twice (unlisted files are removed by the next write).
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -235,12 +236,9 @@ class Index:
             files = dict(self.files)
             counts = {m: sum(map(len, x.values())) for m, x in months.items()}
         else:  # from a dict: every month
-            by_day: dict[str, list[str]] = {}
+            by_day: defaultdict[str, list[str]] = defaultdict(list)
             for i, day in self._single().items():
-                got = by_day.get(day)
-                if got is None:
-                    got = by_day[day] = []
-                got.append(i)
+                by_day[day].append(i)
             todo = {}
             for day, ids in by_day.items():
                 todo.setdefault(month_of_day(day), {})[day] = ids
