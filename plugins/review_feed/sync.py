@@ -63,12 +63,7 @@ def _rows(
     In strict mode a rejected row raises _StrictRejected at the end (so nothing applies)."""
     counts = parsed.counts
     for item in read_feed(path, name, options):
-        if isinstance(item, RowProblem):
-            parsed.problems.append(str(item))
-            counts.rejected += 1
-        elif isinstance(item, VendorAverage):
-            parsed.averages += 1
-        else:
+        if isinstance(item, Row):
             if item.action is Action.NEW:
                 counts.new += 1
             elif item.action is Action.UPDATE:
@@ -76,6 +71,11 @@ def _rows(
             else:
                 counts.delete += 1
             yield item
+        elif isinstance(item, RowProblem):
+            parsed.problems.append(str(item))
+            counts.rejected += 1
+        elif isinstance(item, VendorAverage):
+            parsed.averages += 1
     if strict and parsed.problems:
         raise _StrictRejected(parsed)
 

@@ -83,7 +83,7 @@ def test_any_text_round_trips_through_xml(tmp_path, text):
 def test_dates_normalise_like_isoformat(moment, sep):
     moment = moment.replace(microsecond=0)
     raw = moment.isoformat(sep=sep)
-    got = normalise_date(raw, {})
+    got = normalise_date(raw)
     want = moment.isoformat()
     if moment.utcoffset() is not None and moment.utcoffset().seconds % 60:
         assert got is None or got == want  # offsets with seconds are not a feed shape

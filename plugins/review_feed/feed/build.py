@@ -57,7 +57,6 @@ class Context:
     limit: int  # REVIEW_FEED_MAX_FIELD_SIZE: the largest cell and the largest review, bytes
     store_order_ref: bool = False
     replies_name: str = "reply"  # how messages call a reply the reader took apart
-    days: dict[str, bool] = field(default_factory=dict)  # calendar-day checks, this file only
     product: bool = field(init=False)
 
     def __post_init__(self) -> None:
@@ -84,7 +83,7 @@ def _build(ctx: Context, values: Sequence[Any], where: str) -> Row:
     ident = _identity(ctx, rid, prid.strip(), ref)
     if act is Action.DELETE:
         return Row(act, ctx.kind, ctx.website_id, ident, None, where)
-    date = normalise_date(rdate, ctx.days)
+    date = normalise_date(rdate)
     if date is None:
         raise _bad_date("review_date", rdate, required=True)
     rating = parse_rate(rate)
@@ -92,7 +91,7 @@ def _build(ctx: Context, values: Sequence[Any], where: str) -> Row:
         raise Reject("rate", f"expected a rating from 1 to 5 (4, 4.0, 4.5), found {_show(rate)}")
     if ctx.product and not ref:
         raise Reject("product_ref", "missing: a product review needs one")
-    order_date = normalise_date(odate, ctx.days) if odate else None
+    order_date = normalise_date(odate) if odate else None
     if order_date is None and odate.strip():
         raise _bad_date("order_date", odate, required=False)
     product_name = (pname.strip() or None) if ctx.product else None
@@ -145,7 +144,7 @@ def _reply_date(ctx: Context, raw: Any, name: str, n: int) -> str | None:
     """Reply #n's date, which may be absent: None when empty, a Reject when not a date
     (its message built only then)."""
     if isinstance(raw, str):
-        date = normalise_date(raw, ctx.days)
+        date = normalise_date(raw)
         if date is not None:
             return date
         if not raw.strip():

@@ -33,7 +33,6 @@ del _i
 
 TWO = frozenset(f"{i:02d}" for i in range(60))
 HOURS = frozenset(f"{i:02d}" for i in range(24))
-CLOCK = frozenset(f"{h}:{m}" for h in HOURS for m in TWO)  # every "HH:MM" of a day
 
 _DATE = re.compile(
     r"(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})"
@@ -75,31 +74,22 @@ def valid_day(day: str) -> bool:
     return True
 
 
-def normalise_date(raw: str, days: dict[str, bool] | None = None) -> str | None:
+def normalise_date(raw: str) -> str | None:
     """ISO 8601 for a feed date, keeping its offset; None when it is not a date.
 
     `2026-11-19 18:04:11` -> `2026-11-19T18:04:11`;
     `2026-11-19T18:04:11.0000000 +01:00` -> `2026-11-19T18:04:11+01:00` (an
     all-zero fraction is dropped, another one kept without trailing zeros);
-    `Z` becomes `+00:00`; a date alone stays `YYYY-MM-DD`. `days` caches
-    calendar checks across calls (a file holds few distinct days).
+    `Z` becomes `+00:00`; a date alone stays `YYYY-MM-DD`.
     """
-    # Fast path: "YYYY-MM-DD HH:MM:SS" / "YYYY-MM-DDTHH:MM:SS", the vendor's usual shape.
-    if (
-        len(raw) == 19
-        and (raw[10] == " " or raw[10] == "T")
-        and raw[11:16] in CLOCK
-        and raw[16] == ":"
-        and raw[17:] in TWO
-    ):
-        day = raw[:10]
-        ok = days.get(day) if days is not None else None
-        if ok is None:
-            ok = valid_day(day)
-            if days is not None:
-                days[day] = ok
-        if ok:  # digits, dashes and colons now: the separator is the only space
-            return raw.replace(" ", "T")
+    # The vendor's usual shape, "YYYY-MM-DD HH:MM:SS" (or with a T): once its dashes and
+    # colons are in place, datetime's own parser checks the digits, calendar and clock.
+    if len(raw) == 19 and raw[10] in " T" and raw[4] == raw[7] == "-" and raw[13] == raw[16] == ":":
+        try:
+            dt.datetime.fromisoformat(raw)
+        except ValueError:
+            return None
+        return raw.replace(" ", "T")
     return _slow_date(raw.strip())
 
 

@@ -146,7 +146,7 @@ class Collection:
         rid, new_d, line = item
         if self.fresh is None:
             self.fresh = self.is_empty()
-        old_d = self.index.get(rid)
+        old_d = self.index.pop(rid) if new_d is None else self.index.put(rid, new_d)
         if not self.fresh:
             if rid not in self.original:
                 self.original[rid] = None if old_d is None else self.day(old_d).get(rid)
@@ -154,12 +154,8 @@ class Collection:
         if old_d is not None and old_d != new_d:
             self.day(old_d).pop(rid, None)
             self.dirty.add(old_d)
-            if new_d is None:
-                self.index.pop(rid)
         if new_d is None or line is None:
             return
-        if old_d != new_d:
-            self.index.set(rid, new_d)
         recs = self.days.get(new_d)
         if recs is None:
             recs = self.day(new_d)

@@ -21,6 +21,7 @@ twice (unlisted files are removed by the next write).
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -185,14 +186,19 @@ class Index:
         del self.where[review_id]
         self.dirty.add(month)
 
-    def set(self, review_id: str, day: str) -> None:
-        self.changed = True
+    def put(self, review_id: str, day: str) -> str | None:
+        """File the id under `day`; returns the day it was filed under before (or None)."""
         if not self.split:
-            self._single()[review_id] = day
-            return
+            index = self._single()
+            old = index.get(review_id)
+            if old != day:
+                index[review_id] = day
+                self.changed = True
+            return old
         month, old = self._where(review_id)
         if old == day:
-            return
+            return old
+        self.changed = True
         if month is not None and old is not None:
             self._remove(review_id, month, old)
         assert self.months is not None
@@ -201,6 +207,7 @@ class Index:
         self.where[review_id] = day
         self.known.add(review_id)
         self.dirty.add(new_month)
+        return old
 
     def pop(self, review_id: str) -> str | None:
         if not self.split:
@@ -229,12 +236,9 @@ class Index:
             files = dict(self.files)
             counts = {m: sum(map(len, x.values())) for m, x in months.items()}
         else:  # from a dict: every month
-            by_day: dict[str, list[str]] = {}
+            by_day: defaultdict[str, list[str]] = defaultdict(list)
             for i, day in self._single().items():
-                got = by_day.get(day)
-                if got is None:
-                    got = by_day[day] = []
-                got.append(i)
+                by_day[day].append(i)
             todo = {}
             for day, ids in by_day.items():
                 todo.setdefault(month_of_day(day), {})[day] = ids

@@ -33,12 +33,16 @@ _FIELDS: dict[str, tuple[tuple[type, ...], bool]] = {
 }
 
 
-def encode_line(rec: dict[str, Any]) -> bytes:
-    """A stored record's canonical line: compact orjson, keys sorted, UTF-8 unescaped.
+def _own(data: bytes) -> bytes:
+    """A copy of exactly `data`'s length, for a line kept until the commit: the bytes object
+    orjson returns holds on to its whole 4 KB output buffer (a million lines would cost
+    4 GB). Formatting makes the copy in one step (a memoryview and bytes() take three)."""
+    return b"%b" % data
 
-    Copied, because the line is kept until the commit: the bytes object orjson returns
-    holds on to its whole 4 KB output buffer (a million lines would cost 4 GB)."""
-    return bytes(memoryview(orjson.dumps(rec, option=orjson.OPT_SORT_KEYS)))
+
+def encode_line(rec: dict[str, Any]) -> bytes:
+    """A stored record's canonical line: compact orjson, keys sorted, UTF-8 unescaped."""
+    return _own(orjson.dumps(rec, option=orjson.OPT_SORT_KEYS))
 
 
 def review_line(review: Review, keep_order_ref: bool = False) -> bytes:
@@ -62,7 +66,7 @@ def review_line(review: Review, keep_order_ref: bool = False) -> bytes:
     if r.review_id is not None:
         rec["review_id"] = r.review_id
     rec["text"] = r.text
-    return bytes(memoryview(orjson.dumps(rec)))
+    return _own(orjson.dumps(rec))
 
 
 def problem(rec: Any) -> str | None:

@@ -205,7 +205,7 @@ class Snapshot:
 
     def _staged(self, row: Row, days: dict[str, str]) -> Staged:
         review = row.review
-        if row.action is Action.DELETE or review is None:
+        if review is None:  # a DELETE
             return (row.id, None, None)
         # a day depends on a date's first 10 characters: one day_of per distinct prefix,
         # and one string per day, not one per review
