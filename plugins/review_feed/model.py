@@ -81,21 +81,27 @@ class Review(NamedTuple):
         return rec
 
     @classmethod
-    def from_record(cls, rec: dict[str, Any]) -> Review:
+    def from_record(
+        cls, rec: dict[str, Any], *, kind: str | None = None, website_id: str | None = None
+    ) -> Review:
+        """The review of an export record, or of a snapshot line when `kind` and
+        `website_id` are given (a snapshot file's path says them, its lines do not)."""
+        replies = rec.get("replies")
+        # positional: a build makes a million of these
         return cls(
-            kind=rec["kind"],
-            website_id=rec["website_id"],
-            id=rec["id"],
-            review_id=rec.get("review_id"),
-            product_ref=rec.get("product_ref"),
-            product_name=rec.get("product_name"),
-            rating=rec["rating"],
-            text=rec["text"],
-            author=rec["author"],
-            date=rec["date"],
-            order_date=rec.get("order_date"),
-            replies=tuple(Reply.from_record(r) for r in rec.get("replies", ())),
-            order_ref=rec.get("order_ref"),
+            rec["kind"] if kind is None else kind,
+            rec["website_id"] if website_id is None else website_id,
+            rec["id"],
+            rec.get("review_id"),
+            rec.get("product_ref"),
+            rec.get("product_name"),
+            rec["rating"],
+            rec["text"],
+            rec["author"],
+            rec["date"],
+            rec.get("order_date"),
+            tuple(Reply.from_record(r) for r in replies) if replies else (),
+            rec.get("order_ref"),
         )
 
 

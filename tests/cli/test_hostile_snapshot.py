@@ -25,6 +25,9 @@ DAMAGES = {
     "date 5": lambda line: line.replace('"date":"2026-11-20T10:00:00"', '"date":5'),
     "id 5001": lambda line: line.replace('"id":"P2"', '"id":5001'),
     "replies abc": lambda line: line.replace('"rating":5', '"rating":5,"replies":"abc"'),
+    "rating true": lambda line: line.replace('"rating":5', '"rating":true'),
+    "text null": lambda line: line.replace('"text":"Très bon thé."', '"text":null'),
+    "product_ref 7": lambda line: line.replace('"product_ref":"', '"product_ref":7,"x":"'),
 }
 
 

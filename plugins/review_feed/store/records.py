@@ -31,6 +31,7 @@ _FIELDS: dict[str, tuple[tuple[type, ...], bool]] = {
     "order_ref": (_STR, False),
     "replies": ((list,), False),
 }
+_REQUIRED = tuple(name for name, (_types, required) in _FIELDS.items() if required)
 
 
 def _own(data: bytes) -> bytes:
@@ -73,14 +74,15 @@ def problem(rec: Any) -> str | None:
     """What is wrong with a stored record, or None when it is a valid one."""
     if not isinstance(rec, dict):
         return "expected a JSON object"
-    for name, (types, required) in _FIELDS.items():
-        value = rec.get(name)
-        if value is None:
-            if required:
-                return f"field {name} missing"
-            continue
-        if not isinstance(value, types) or isinstance(value, bool):
-            return f"field {name}: expected {' or '.join(t.__name__ for t in types)}"
+    for name in _REQUIRED:
+        if rec.get(name) is None:
+            return f"field {name} missing"
+    # Only the fields the record holds (the optional ones are mostly left out); JSON
+    # values have exact types, so a bool is never taken for a rating.
+    for name, value in rec.items():
+        spec = _FIELDS.get(name)
+        if spec is not None and value is not None and type(value) not in spec[0]:
+            return f"field {name}: expected {' or '.join(t.__name__ for t in spec[0])}"
     if not 1 <= rec["rating"] <= 5:
         return "field rating: expected 1 to 5"
     for n, reply in enumerate(rec.get("replies") or (), 1):
@@ -141,4 +143,4 @@ def _by_line(path: Path, data: bytes) -> Iterator[tuple[Any, bytes, str]]:
 
 
 def to_review(kind: str, website_id: str, rec: dict[str, Any]) -> Review:
-    return Review.from_record({**rec, "kind": kind, "website_id": website_id})
+    return Review.from_record(rec, kind=kind, website_id=website_id)
