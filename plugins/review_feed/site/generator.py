@@ -9,10 +9,13 @@ pages are written in `generate_output`. No network unless REVIEW_FEED_SYNC.
 from __future__ import annotations
 
 import logging
+import os
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
+from pelican import signals
 from pelican.generators import Generator
 from pelican.utils import get_relative_path, path_to_url
 
@@ -24,6 +27,14 @@ from . import jsonld
 from .assets import write_asset
 from .data import ProductReviews, aggregate, build_data
 from .i18n import Translator, resolve_lang
+from .incremental import (
+    IncrementalBuild,
+    code_key,
+    digest,
+    retained_names,
+    settings_key,
+    templates_key,
+)
 from .insert import insert_blocks
 from .legacy import old_path_refs, write_old_product_paths
 from .noindex import exclude_from_sitemap
@@ -106,6 +117,7 @@ class ReviewFeedGenerator(Generator):
         self.rf_settings, self.rf_lang = site_settings(self.settings)
         exclude_from_sitemap(self.settings, self.rf_settings)
         self.view: ReviewFeed | None = None
+        self._pages: list[tuple[str, str]] = []  # the current unit's pages (save_as, url)
 
     # --- context
     def generate_context(self) -> None:
@@ -187,22 +199,34 @@ class ReviewFeedGenerator(Generator):
     # --- output
     def generate_output(self, writer: Any) -> None:
         """Write the output a unit at a time: the brand (its pages and widget), each
-        product (its pages, widget and old paths), the products index, the shared files."""
+        product (its pages, widget and old paths), the products index, the shared
+        files; a unit whose inputs did not change keeps its files (incremental.py)."""
         view = self.view
         assert view is not None, "generate_context runs first"
         check_widget_dir(view.settings)
         layout = page_layout(self.env)
         self._check_theme(view, layout)
         templates = widget_templates(self.env)
-        written = self._write_listing(writer, view.brand, "review_feed/brand", layout)
-        written += write_widget(writer, view, templates, self.context, None)
+        delete = bool(self.settings.get("DELETE_OUTPUT_DIRECTORY"))
+        clear = retained_names(view.settings) if delete else []
+        key = self._build_key(layout)
+        build, why = IncrementalBuild.start(writer.output_path, key, clear=clear)
+        unit = partial(self._unit, build)
+        brand = view.brand
+
+        def write_brand() -> list[str]:
+            written = self._write_listing(writer, brand, "review_feed/brand", layout)
+            return written + write_widget(writer, view, templates, self.context, None)
+
+        unit("brand", digest(brand.reviews, brand.aggregate), write_brand)
         old_paths = old_path_refs(view)
         for ref, p in view.products.items():
-            written += self._write_listing(writer, view.listing(p), "review_feed/product", layout)
-            written += write_widget(writer, view, templates, self.context, ref)
-            if ref in old_paths:
-                written += write_old_product_paths(writer, view, self.context, ref)
-        written += self._write(
+            old = ref in old_paths
+            write = partial(self._write_product, writer, templates, layout, ref, old)
+            unit(f"product:{ref}", digest(p, view.content_urls.get(ref), old), write)
+        index = [(p.ref, p.slug, p.name, p.aggregate) for p in view.products.values()]
+        write_index = partial(
+            self._write,
             writer,
             view.settings.products_save_as,
             view.settings.products_url,
@@ -211,8 +235,88 @@ class ReviewFeedGenerator(Generator):
             title=view.t.text("products_title"),
             summary=view.t.text("products_intro"),
         )
-        written += self._write_shared(writer, view)
-        log.info("[review-feed] wrote %d files", len(written))
+        unit("index", digest(index, view.content_urls), write_index)
+        unit("shared", "", partial(self._write_shared, writer, view))
+        removed = build.finish()
+        log.info(
+            "[review-feed] units: %d rendered (%d products), %d kept (%d products), "
+            "%d files removed%s",
+            build.rendered,
+            build.rendered_products,
+            build.kept,
+            build.kept_products,
+            removed,
+            f" (full build: {why})" if why else "",
+        )
+
+    def _write_product(
+        self, writer: Any, templates: Any, layout: str, ref: str, old_paths: bool
+    ) -> list[str]:
+        """One product's files: its pages, its widget files, its old paths."""
+        view = self.view
+        assert view is not None
+        p = view.products[ref]
+        written = self._write_listing(writer, view.listing(p), "review_feed/product", layout)
+        written += write_widget(writer, view, templates, self.context, ref)
+        if old_paths:
+            written += write_old_product_paths(writer, view, self.context, ref)
+        return written
+
+    def _build_key(self, layout: str) -> str:
+        """What every unit is rendered from: our code and assets, every template, the
+        settings, and the theme's layout around a fixed page (its menus, page and
+        article lists, dates: whatever the rest of the site makes it draw)."""
+        view = self.view
+        assert view is not None
+        sentinel = "reviews-sentinel/"
+        page = review_page(
+            "<p>review-feed</p>",
+            title="review-feed",
+            summary="",
+            lang=view.lang,
+            url=sentinel,
+            save_as=sentinel + "index.html",
+            settings=self.settings,
+            context=self.context,
+        )
+        chrome = self.get_template("review_feed/page").render(
+            {**self.context, "output_file": page.save_as, "url": sentinel},
+            page=page,
+            rf_layout=layout,
+            rf_noindex=False,
+        )
+        return digest(
+            code_key(),
+            templates_key(self.env),
+            settings_key(self.settings, view.settings),
+            chrome,
+            view.lang,
+            view.brand_name,
+            view.site_url,
+        )
+
+    def _unit(self, build: IncrementalBuild, name: str, fingerprint: str, render: Any) -> None:
+        """Render a unit (recording its pages) or keep it (announcing its pages, as the
+        writer would have, to plugins such as pelican-sitemap)."""
+        self._pages = []
+        unit, kept = build.run(name, fingerprint, render, lambda: self._pages)
+        if not kept or not signals.content_written.receivers:
+            return
+        view = self.view
+        assert view is not None
+        for save_as, url in unit.pages:
+            page = review_page(
+                "",
+                title="",
+                summary="",
+                lang=view.lang,
+                url=url,
+                save_as=save_as,
+                settings=self.settings,
+                context=self.context,
+            )
+            path = os.path.join(self.output_path, save_as)
+            signals.content_written.send(path, context={**self.context, "page": page})
 
     def _write_shared(self, writer: Any, view: ReviewFeed) -> list[str]:
         """The files every page or widget shares: the pages' stylesheet, the loader and its."""
@@ -340,6 +444,7 @@ class ReviewFeedGenerator(Generator):
             settings=self.settings,
             context=self.context,
         )
+        self._pages.append((save_as, url))
         writer.write_file(
             save_as,
             self.get_template("review_feed/page"),
