@@ -197,15 +197,25 @@ def test_a_settings_change_renders_everything_again(
     assert_same(inc, scratch)
 
 
-@pytest.mark.parametrize("status", ["published", "hidden"])
-def test_a_content_page_declaring_a_product(sites: tuple[Site, Site], status: str) -> None:
-    """A page names TEA-B and its reviews link to it; published, it is in the menu too."""
+def test_a_content_page_declaring_a_product(sites: tuple[Site, Site]) -> None:
+    """A hidden page names TEA-B as the feed does: only the link to it is new."""
     inc, scratch = sites
     inc.build(night1())
     for site in sites:
-        site.page("b.md", f"Title: Our Oolong\nStatus: {status}\nproduct_ref: TEA-B\n\nTea.\n")
+        site.page("b.md", "Title: Tea TEA-B\nStatus: hidden\nproduct_ref: TEA-B\n\nTea.\n")
     inc.build(night1())
     scratch.build(night1())
+    assert_same(inc, scratch)
+
+
+def test_a_new_page_in_the_themes_menu(sites: tuple[Site, Site]) -> None:
+    """Pelican's simple theme lists the pages in its menu, on every page."""
+    inc, scratch = sites
+    inc.build(night1(), THEME="simple")
+    for site in sites:
+        site.page("about.md", "Title: About us\n\nWho we are.\n")
+    inc.build(night1(), THEME="simple")
+    scratch.build(night1(), THEME="simple")
     assert_same(inc, scratch)
 
 
