@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
@@ -301,3 +302,20 @@ def test_nothing_is_removed_through_a_symlink(sites: tuple[Site, Site]) -> None:
     folder.symlink_to(victim, target_is_directory=True)
     inc.build([r for r in night1() if r.product_ref != "TEA-C"], DELETE_OUTPUT_DIRECTORY=False)
     assert all(p.read_text("utf-8") == "keep" for p in victim.iterdir())
+
+
+def test_kept_pages_stay_in_pelican_sitemap(sites: tuple[Site, Site]) -> None:
+    """Kept pages are announced as written ones are (`content_written`)."""
+    pytest.importorskip("pelican.plugins.sitemap")
+    inc, scratch = sites
+    plugins = ["sitemap", "review_feed"]
+    inc.build(night1(), PLUGINS=plugins)
+    inc.build(night2(), PLUGINS=plugins)
+    scratch.build(night2(), PLUGINS=plugins)
+
+    def urls(site: Site) -> list[str]:
+        xml = (site.output / "sitemap.xml").read_text("utf-8")
+        return sorted(re.findall(r"<loc>(.*?)</loc>", xml))
+
+    assert any("/tea-d-" in url for url in urls(scratch))
+    assert urls(inc) == urls(scratch)
