@@ -9,13 +9,11 @@ pages are written in `generate_output`. No network unless REVIEW_FEED_SYNC.
 from __future__ import annotations
 
 import logging
-import os
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
-from pelican import signals
 from pelican.generators import Generator
 from pelican.utils import get_relative_path, path_to_url
 
@@ -29,8 +27,10 @@ from .data import ProductReviews, aggregate, build_data
 from .i18n import Translator, resolve_lang
 from .incremental import (
     IncrementalBuild,
+    announce_kept,
     code_key,
     digest,
+    layout_chrome,
     retained_names,
     settings_key,
     templates_key,
@@ -268,55 +268,23 @@ class ReviewFeedGenerator(Generator):
         article lists, dates: whatever the rest of the site makes it draw)."""
         view = self.view
         assert view is not None
-        sentinel = "reviews-sentinel/"
-        page = review_page(
-            "<p>review-feed</p>",
-            title="review-feed",
-            summary="",
-            lang=view.lang,
-            url=sentinel,
-            save_as=sentinel + "index.html",
-            settings=self.settings,
-            context=self.context,
-        )
-        chrome = self.get_template("review_feed/page").render(
-            {**self.context, "output_file": page.save_as, "url": sentinel},
-            page=page,
-            rf_layout=layout,
-            rf_noindex=False,
-        )
+        template = self.get_template("review_feed/page")
         return digest(
             code_key(),
             templates_key(self.env),
             settings_key(self.settings, view.settings),
-            chrome,
+            layout_chrome(template, self.context, layout, view.lang),
             view.lang,
             view.brand_name,
             view.site_url,
         )
 
     def _unit(self, build: IncrementalBuild, name: str, fingerprint: str, render: Any) -> None:
-        """Render a unit (recording its pages) or keep it (announcing its pages, as the
-        writer would have, to plugins such as pelican-sitemap)."""
+        """Render a unit (recording its pages) or keep it (announcing its pages)."""
         self._pages = []
         unit, kept = build.run(name, fingerprint, render, lambda: self._pages)
-        if not kept or not signals.content_written.receivers:
-            return
-        view = self.view
-        assert view is not None
-        for save_as, url in unit.pages:
-            page = review_page(
-                "",
-                title="",
-                summary="",
-                lang=view.lang,
-                url=url,
-                save_as=save_as,
-                settings=self.settings,
-                context=self.context,
-            )
-            path = os.path.join(self.output_path, save_as)
-            signals.content_written.send(path, context={**self.context, "page": page})
+        if kept:
+            announce_kept(unit.pages, self.output_path, self.context, self.rf_lang)
 
     def _write_shared(self, writer: Any, view: ReviewFeed) -> list[str]:
         """The files every page or widget shares: the pages' stylesheet, the loader and its."""

@@ -37,7 +37,10 @@ from datetime import date, datetime
 from pathlib import Path, PurePath
 from typing import Any
 
+from pelican import signals
+
 from ..settings import Settings
+from .pages import review_page
 
 log = logging.getLogger("review_feed.site.incremental")
 
@@ -160,6 +163,51 @@ def regular_file(root: Path, name: str) -> os.stat_result | None:
         if path.is_symlink():
             return None
     return st if path.is_file() else None
+
+
+def layout_chrome(template: Any, context: dict[str, Any], layout: str, lang: str) -> str:
+    """Our page template (`review_feed/page`) around a fixed page: the theme's layout
+    with whatever it draws from the rest of the site (menus, page and article lists,
+    dates, the brand's rating). When it changes, every page would."""
+    url = "reviews-sentinel/"
+    page = review_page(
+        "<p>review-feed</p>",
+        title="review-feed",
+        summary="",
+        lang=lang,
+        url=url,
+        save_as=url + "index.html",
+        settings=context,
+        context=context,
+    )
+    return template.render(
+        {**context, "output_file": page.save_as, "url": url},
+        page=page,
+        rf_layout=layout,
+        rf_noindex=False,
+    )
+
+
+def announce_kept(
+    pages: Iterable[tuple[str, str]], output_path: str, context: dict[str, Any], lang: str
+) -> None:
+    """Send Pelican's `content_written` for kept pages, as its writer does for written
+    ones: plugins such as pelican-sitemap list the site's pages from it."""
+    if not signals.content_written.receivers:
+        return
+    for save_as, url in pages:
+        page = review_page(
+            "",
+            title="",
+            summary="",
+            lang=lang,
+            url=url,
+            save_as=save_as,
+            settings=context,
+            context=context,
+        )
+        path = os.path.join(output_path, save_as)
+        signals.content_written.send(path, context={**context, "page": page})
 
 
 @dataclass(slots=True)
