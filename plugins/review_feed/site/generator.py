@@ -32,6 +32,7 @@ from .incremental import (
     digest,
     layout_chrome,
     retained_names,
+    rows,
     settings_key,
     templates_key,
 )
@@ -218,12 +219,13 @@ class ReviewFeedGenerator(Generator):
             written = self._write_listing(writer, brand, "review_feed/brand", layout)
             return written + write_widget(writer, view, templates, self.context, None)
 
-        unit("brand", digest(brand.reviews, brand.aggregate), write_brand)
+        unit("brand", digest(rows(brand.reviews), brand.aggregate), write_brand)
         old_paths = old_path_refs(view)
         for ref, p in view.products.items():
             old = ref in old_paths
             write = partial(self._write_product, writer, templates, layout, ref, old)
-            unit(f"product:{ref}", digest(p, view.content_urls.get(ref), old), write)
+            data = (p.slug, p.name, p.aggregate, rows(p.reviews), view.content_urls.get(ref), old)
+            unit(f"product:{ref}", digest(ref, *data), write)
         index = [(p.ref, p.slug, p.name, p.aggregate) for p in view.products.values()]
         write_index = partial(
             self._write,
