@@ -13,18 +13,16 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from markupsafe import Markup
 from pelican.generators import Generator
 from pelican.utils import get_relative_path, path_to_url
 
 from ..errors import ReviewFeedError, StoreError
 from ..model import Review
-from ..settings import Settings, load_settings
 from ..store import read_reviews
 from . import jsonld
 from .assets import write_asset
 from .data import ProductReviews, aggregate, build_data
-from .i18n import Translator, resolve_lang
+from .i18n import Translator
 from .incremental import (
     IncrementalBuild,
     announce_kept,
@@ -36,17 +34,18 @@ from .incremental import (
     settings_key,
     templates_key,
 )
+from .inputs import declared_products, fail, site_settings, sync_failure
 from .insert import insert_blocks
 from .legacy import old_path_refs, write_old_product_paths
 from .noindex import exclude_from_sitemap
 from .pages import review_page
 from .slugs import product_slug
 from .templating import page_layout, stylesheet, theme_blocks
-from .view import Listing, ListingPage, ReviewFeed, check_locations, review_feed
+from .view import Listing, ListingPage, ReviewFeed, review_feed
 from .widgets import check_widget_dir, widget_templates, write_widget, write_widget_assets
 
 if TYPE_CHECKING:
-    from ..sync import SyncReport
+    pass
 
 log = logging.getLogger("review_feed.site.generator")
 
@@ -65,49 +64,6 @@ THEME_BLOCKS = {
         HEAD_BLOCK,
     ),
 }
-
-
-def fail(exc: ReviewFeedError) -> ReviewFeedError:
-    """Make Pelican's CLI exit with our code (it reads `exitcode`)."""
-    exc.exitcode = exc.exit_code  # type: ignore[attr-defined]
-    return exc
-
-
-def sync_failure(report: SyncReport) -> ReviewFeedError:
-    """The one-line error a failed build-time sync ends the build with (the CLI's exit code)."""
-    worst = max(report.errors, key=lambda e: e.exit_code, default=None)
-    why = worst.message if worst else "rows were rejected in strict mode (listed above)"
-    exc = ReviewFeedError(f"the sync before the build failed, nothing was published: {why}")
-    exc.exit_code = report.exit_code
-    return exc
-
-
-def site_settings(pelican_settings: dict[str, Any]) -> tuple[Settings, str]:
-    """REVIEW_FEED_* settings validated for a build, and the language to use."""
-    try:
-        settings = load_settings(pelican_settings)
-        check_locations(settings)
-        lang = resolve_lang(settings.lang, pelican_settings.get("DEFAULT_LANG"))
-    except ReviewFeedError as exc:
-        raise fail(exc) from None
-    return settings, lang
-
-
-def declared_products(context: dict[str, Any]) -> dict[str, tuple[str, str]]:
-    """ref -> (title, url) of the page declaring it (first by source path).
-
-    Only pages name products: an article (a blog post about a product) shows its
-    widget but its title is not the product's name.
-    """
-    found: dict[str, tuple[str, str]] = {}
-    pages = [*(context.get("pages") or []), *(context.get("hidden_pages") or [])]
-    for item in sorted(pages, key=lambda c: str(c.source_path)):
-        ref = str(item.metadata.get("product_ref") or "").strip()
-        if ref and ref not in found:
-            # Titles may carry markup or entities (typogrify): the name is plain text.
-            title = Markup(str(getattr(item, "title", "") or "")).striptags()
-            found[ref] = (title, item.url)
-    return found
 
 
 class ReviewFeedGenerator(Generator):
