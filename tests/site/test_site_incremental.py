@@ -319,3 +319,30 @@ def test_kept_pages_stay_in_pelican_sitemap(sites: tuple[Site, Site]) -> None:
 
     assert any("/tea-d-" in url for url in urls(scratch))
     assert urls(inc) == urls(scratch)
+
+
+def test_a_build_that_stops_half_way_leaves_no_manifest(
+    sites: tuple[Site, Site], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from review_feed.site import incremental
+
+    inc, scratch = sites
+    inc.build(night1())
+    calls = iter(range(100))
+
+    def crash(self: Any, *args: Any) -> Any:
+        if next(calls) == 3:
+            raise RuntimeError("killed")
+        return real(self, *args)
+
+    real = incremental.IncrementalBuild.run
+    monkeypatch.setattr(incremental.IncrementalBuild, "run", crash)
+    # TEA-B rendered (a text of the same size: its files keep their sizes), then a crash
+    same_size = [r._replace(text=r.text.upper()) if r.id == "P104" else r for r in night1()]
+    with pytest.raises(RuntimeError):
+        inc.build(same_size)
+    assert not (inc.output / MANIFEST_NAME).exists()
+    monkeypatch.setattr(incremental.IncrementalBuild, "run", real)
+    inc.build(night1())
+    scratch.build(night1())
+    assert_same(inc, scratch)

@@ -318,10 +318,12 @@ class IncrementalBuild:
         root.mkdir(parents=True, exist_ok=True)
         previous, why = read_manifest(root, key)
         if previous is None:
-            stale = root / MANIFEST_NAME
             clear_names(root, [n for n in clear if n != MANIFEST_NAME])
-            if stale.is_symlink() or stale.is_file():
-                stale.unlink()  # a crash before the new one is written: a full build again
+        # Until `finish` writes the new one there is none: a build that stops half-way
+        # leaves files no manifest lists, so the next build is a full one.
+        manifest = root / MANIFEST_NAME
+        if manifest.is_symlink() or manifest.is_file():
+            manifest.unlink()
         return cls(root, key, previous), why
 
     def run(
