@@ -155,7 +155,9 @@ class Settings:
     product_save_as: str = _setting("reviews/products/{slug}/index.html", str)
     widget_dir: str = _setting("widgets", str, doc="folder of fragments, frames, JSON and loader")
     old_paths: bool = _setting(
-        True, _bool, doc="keep the product paths of releases before the 128-bit slug working"
+        False,
+        _bool,
+        doc="keep the product paths of releases before the 128-bit slug working (4 files each)",
     )
     insert: str = _setting(
         "after",

@@ -10,7 +10,13 @@ import pytest
 from browser_harness import HOSTILE_REF, axe_violations, cls, dump, serve, settle
 from review_feed.settings import load_settings
 from review_feed.site.slugs import product_slug
-from review_feed.site.widgets import WIDGET_HEIGHT, embed_snippets, widget_files, write_widgets
+from review_feed.site.widgets import (
+    WIDGET_HEIGHT,
+    embed_snippets,
+    stylesheet_href,
+    widget_files,
+    write_widgets,
+)
 
 SETTINGS = load_settings({}, {})
 
@@ -213,15 +219,42 @@ def test_without_javascript_the_snippet_is_a_working_link(site, shop, open_page)
 
 
 def test_iframe_embed(site, shop, open_page):
-    url = shop.page("iframe.html", "Iframe", snippet(shop, a_product(site), "iframe"))
-    page, watch = open_page(url)
-    frame = page.frame_locator("iframe")
-    frame.locator(".rf-w").wait_for()
-    assert "out of 5" in frame.locator(".rf-w").inner_text()
-    assert round(page.locator("iframe").bounding_box()["height"]) == WIDGET_HEIGHT
+    """One iframe page for every widget: each frame shows the product in its URL."""
+    ref, other = [r for r in site.refs if r != HOSTILE_REF][:2]
+    body = "".join(snippet(shop, who, "iframe") for who in (ref, other, None))
+    page, watch = open_page(shop.page("iframe.html", "Iframe", body))
+    frames = page.locator("iframe")
+    for i, who in enumerate((ref, other, None)):
+        frame = page.frame_locator("iframe").nth(i)
+        widget = frame.locator(".rf-w")
+        widget.wait_for()
+        assert "out of 5" in widget.inner_text()
+        href = widget.locator("a.rf-all").get_attribute("href")
+        want = SETTINGS.brand_url
+        if who is not None:
+            want = SETTINGS.product_url.format(slug=product_slug(who))
+        assert href == shop.site_url + want
+        assert round(frames.nth(i).bounding_box()["height"]) == WIDGET_HEIGHT
+        # the widget fills the frame, stars drawn by the shared stylesheet
+        assert round(widget.bounding_box()["height"]) == WIDGET_HEIGHT
+        assert frame.locator(".rf-big .rf-st > span").bounding_box()["width"] > 0
     assert cls(page) == 0
     watch.assert_clean()
+    # a link in the frame opens in the shop's window, not inside the frame
+    page.frame_locator("iframe").first.locator("a.rf-all").click()
+    page.wait_for_url(shop.site_url + SETTINGS.product_url.format(slug=product_slug(ref)))
     screenshot(page, "embed-iframe-page")
+
+
+def test_iframe_without_javascript_links_to_the_reviews(site, shop, open_page):
+    url = shop.page("iframe-nojs.html", "Iframe", snippet(shop, a_product(site), "iframe"))
+    page, watch = open_page(url, js=False)
+    frame = page.frame_locator("iframe")
+    text = frame.locator("main").inner_text()
+    assert "JavaScript" in text and frame.locator(".rf-w").count() == 0
+    hrefs = [a.get_attribute("href") for a in frame.locator("main a").all()]
+    assert hrefs == ["../reviews/products/", "../reviews/"]
+    watch.assert_clean()
 
 
 def ssi_fragment(site, shop, ref: str | None, tmp_path) -> str:
@@ -245,8 +278,11 @@ def test_server_side_include(site, shop, open_page, tmp_path):
     href = widget.locator("a.rf-all").get_attribute("href")
     assert href.startswith(shop.site_url) and page.request.get(href).status == 200
     assert cls(page) == 0
-    # in the HTML from the start: the page makes no request at all for the widget
-    assert watch.requests == [shop.server.url + "ssi.html"], dump(watch.requests)
+    # in the HTML from the start: the one request for the widget is its shared stylesheet
+    css = shop.site_url + stylesheet_href(SETTINGS)
+    assert watch.requests == [shop.server.url + "ssi.html", css], dump(watch.requests)
+    filled = widget.locator(".rf-big .rf-st > span").bounding_box()["width"]
+    assert 0 < filled < widget.locator(".rf-big .rf-st").bounding_box()["width"]
     watch.assert_clean()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 from browser_harness import HOSTILE_REF, axe_violations, cls, dump, settle
 from review_feed.settings import load_settings
@@ -75,8 +77,9 @@ def test_page_passes_axe(which, site, site_server, open_page, axe_js):
 @pytest.mark.parametrize("which", ["brand", "product"])
 def test_widget_frame_pages_pass_axe(which, site, site_server, open_page, axe_js):
     ref = None if which == "brand" else next(r for r in site.refs if r != HOSTILE_REF)
-    stem = "brand" if ref is None else f"products/{product_slug(ref)}"
-    page, watch = open_page(f"{site_server.url}{SETTINGS.widget_dir}/{stem}-frame.html")
+    query = "" if ref is None else f"?product={quote(ref, safe='')}"
+    page, watch = open_page(f"{site_server.url}{SETTINGS.widget_dir}/frame.html{query}")
+    page.wait_for_selector(".rf-w")
     assert page.title()
     assert page.evaluate("document.documentElement.lang")
     assert cls(page) == 0

@@ -17,9 +17,12 @@ from review_feed.site.templating import package_env
 from review_feed.site.view import review_feed
 from review_feed.site.widgets import (
     FORMAT_VERSION,
+    HOST_STYLE,
+    STYLESHEET_NAME,
     embed_snippets,
     loader_js,
     render_fragment,
+    stylesheet_href,
     widget_css,
     widget_document,
     write_widgets,
@@ -113,8 +116,11 @@ def test_fragment_is_self_contained_and_escapes_feed_text():
     assert "<script" not in html and "<img" not in html and "<b>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "{{ 7*7 }}" in html
-    # a declarative shadow root with its own style, then the plain fallback for old browsers
-    assert html.startswith('<div class="rf-host"><template shadowrootmode="open"><style>')
+    # a declarative shadow root linking the shared stylesheet (no CSS of its own: the
+    # host's box only), then the plain fallback for old browsers
+    host = f'<div class="rf-host" style="{HOST_STYLE}"><template shadowrootmode="open">'
+    assert html.startswith(host + f'<link rel="stylesheet" href="{stylesheet_href(settings)}">')
+    assert "<style" not in html and html.count("style=") == 1 + html.count('style="width:')
     assert html.count("<template") == 1 and html.rstrip().endswith("</p></div>")
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)  # nothing external
     assert " id=" not in html  # two widgets on one page never clash
@@ -180,19 +186,22 @@ def test_files_and_relative_links_without_siteurl(tmp_path):
         [
             "widgets/brand.html",
             "widgets/brand.json",
-            "widgets/brand-frame.html",
             f"widgets/products/{slug}.html",
             f"widgets/products/{slug}.json",
-            f"widgets/products/{slug}-frame.html",
             "widgets/review-feed.js",
             "widgets/review-feed.css",
+            "widgets/frame.html",
         ]
     )
     html = (tmp_path / f"widgets/products/{slug}.html").read_text("utf-8")
     assert f'href="../../reviews/products/{slug}/"' in html  # relative to the fragment
-    frame = (tmp_path / f"widgets/products/{slug}-frame.html").read_text("utf-8")
+    assert f'<link rel="stylesheet" href="../{STYLESHEET_NAME}?v=' in html
+    # one iframe page for every widget: the loader next to it, nothing of a product's
+    frame = (tmp_path / "widgets/frame.html").read_text("utf-8")
     assert frame.startswith("<!doctype html>") and '<html lang="en">' in frame
-    assert 'target="_top"' in frame and "<script" not in frame
+    assert '<base target="_top">' in frame and '<script src="review-feed.js">' in frame
+    assert "SKU-100" not in frame and "Sencha" not in frame and slug not in frame
+    assert 'href="../reviews/products/"' in frame and 'href="../reviews/"' in frame
 
 
 def test_snippets():
@@ -200,7 +209,7 @@ def test_snippets():
     s = embed_snippets(settings, "https://shop.example/", ref='SKU "1"', name="Tea <b>")
     slug = product_slug('SKU "1"')
     assert s["ssi"] == f'<!--#include virtual="/widgets/products/{slug}.html" -->'
-    assert f'src="https://shop.example/widgets/products/{slug}-frame.html"' in s["iframe"]
+    assert 'src="https://shop.example/widgets/frame.html?product=SKU%20%221%22"' in s["iframe"]
     assert 'data-review-feed-product="SKU &#34;1&#34;"' in s["loader"]
     assert "Tea &lt;b&gt;" in s["loader"] and "min-height:440px" in s["loader"]
     assert f'href="https://shop.example/reviews/products/{slug}/"' in s["loader"]
@@ -220,9 +229,7 @@ def test_widget_dir_setting_moves_every_file(tmp_path):
     written = write_widgets(tmp_path, build_data(five_reviews()), settings)
     assert all(p.relative_to(tmp_path).as_posix().startswith("embed/reviews/") for p in written)
     assert (tmp_path / "embed/reviews/review-feed.js").exists()
-    assert (
-        "/embed/reviews/brand-frame.html" in embed_snippets(settings, "https://x.example")["iframe"]
-    )
+    assert '/embed/reviews/frame.html"' in embed_snippets(settings, "https://x.example")["iframe"]
 
 
 def test_widget_count_zero_shows_the_summary_only():

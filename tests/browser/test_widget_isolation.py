@@ -12,7 +12,7 @@ import pytest
 from browser_harness import cls, dump, settle
 from review_feed.settings import load_settings
 from review_feed.site.slugs import product_slug
-from review_feed.site.widgets import WIDGET_HEIGHT, embed_snippets
+from review_feed.site.widgets import STYLESHEET_NAME, WIDGET_HEIGHT, embed_snippets
 
 SETTINGS = load_settings({}, {})
 REF = "TEA-GREEN-50"  # five reviews in the demo snapshot
@@ -87,14 +87,18 @@ def measure(page, form: str) -> dict:
     }
 
 
-def ssi(site, ref: str = REF) -> str:
-    """What a server-side include puts in the shop's page: the fragment file as it is."""
-    return (site.output / "widgets" / "products" / f"{product_slug(ref)}.html").read_text("utf-8")
+def ssi(site, shop, ref: str = REF) -> str:
+    """What a server-side include puts in the shop's page: the fragment file as a build
+    with SITEURL writes it (it links the stylesheet on the review site)."""
+    html = (site.output / "widgets" / "products" / f"{product_slug(ref)}.html").read_text("utf-8")
+    css = f'href="../{STYLESHEET_NAME}?'
+    assert html.count(css) == 1  # the site's build is relative: made absolute as SITEURL would
+    return html.replace(css, f'href="{shop.site_url}{SETTINGS.widget_dir}/{STYLESHEET_NAME}?')
 
 
 @pytest.mark.parametrize("form", ["loader", "ssi"])
 def test_the_shops_css_does_not_reach_into_the_widget(site, shop, open_page, form):
-    body = snippet(shop) if form == "loader" else ssi(site)
+    body = snippet(shop) if form == "loader" else ssi(site, shop)
     plain, w1 = open_page(page_with(shop, f"plain-{form}.html", body))
     plain.wait_for_selector(f"{HOSTS[form]} .rf-r")
     rude, w2 = open_page(page_with(shop, f"rude-{form}.html", body, css=AGGRESSIVE_CSS))
@@ -265,7 +269,7 @@ def test_ssi_shows_its_reviews_without_script_and_keeps_a_plain_fallback(site, s
     Browsers without it render the light-DOM fallback; crawlers read both in the HTML."""
     import lxml.html
 
-    html = ssi(site)
+    html = ssi(site, shop)
     page, watch = open_page(page_with(shop, "ssi-nojs.html", html, css=AGGRESSIVE_CSS), js=False)
     assert page.locator(".rf-host .rf-r").count() == SHOWN
     assert page.locator(".rf-host").evaluate("h => h.shadowRoot !== null")
@@ -308,7 +312,8 @@ THEME = "<style>.shop-reviews{--rf-accent:#0b5d50;--rf-ink:#102030;--rf-height:5
 def test_custom_properties_theme_the_widget_through_the_shadow_boundary(
     site, shop, open_page, form
 ):
-    body = f'<div class="shop-reviews">{snippet(shop) if form == "loader" else ssi(site)}</div>'
+    widget = snippet(shop) if form == "loader" else ssi(site, shop)
+    body = f'<div class="shop-reviews">{widget}</div>'
     page, watch = open_page(page_with(shop, f"theme-{form}.html", THEME + body))
     host = HOSTS[form]
     page.wait_for_selector(f"{host} .rf-r")

@@ -27,7 +27,8 @@ def test_brand_page_numbers_pagination_and_filters(build_site):
     tree = built.tree("reviews/")
     summary = tree.xpath('string(//p[@class="rfp-rating-text"])')
     assert summary == f"{avg:.1f} out of 5, 23 reviews"
-    # distribution 5..1 with counts and percentages, each non-empty level linked
+    # distribution 5..1 with counts and percentages; a paginated list has no filter
+    # (neither a page per star level nor an in-page one that would miss the other pages)
     rows = tree.xpath('//ul[@class="rfp-dist"]/li')
     assert [r.xpath("string(.//*[contains(@class,'rfp-dl')])") for r in rows] == [
         "5 stars",
@@ -42,8 +43,7 @@ def test_brand_page_numbers_pagination_and_filters(build_site):
         assert " ".join(row.xpath("string(.//span[@class='rfp-dn'])").split()) == (
             f"{n} ({round(100 * n / 23)}%)"
         )
-        links = row.xpath(".//a/@href")
-        assert links == ([f"../reviews/stars-{level}/"] if n else [])
+        assert row.xpath(".//a/@href") == []
     # paginated newest first: 10 + 10 + 3
     newest = sorted(reviews, key=lambda r: (r.date, r.id), reverse=True)
     shown = []
@@ -54,14 +54,8 @@ def test_brand_page_numbers_pagination_and_filters(build_site):
     page2 = built.tree("reviews/page/2/")
     assert page2.xpath('//a[@rel="prev"]/@href') == ["../../../reviews/"]
     assert page2.xpath('//a[@rel="next"]/@href') == ["../../../reviews/page/3/"]
-    # the filtered lists hold exactly that level
-    for level, n in expected.items():
-        if n:
-            got = texts(built.tree(f"reviews/stars-{level}/"))
-            want = [r.text for r in newest if star_bucket(r.rating) == level][:10]
-            assert got == want
-        else:
-            assert not built.path(f"reviews/stars-{level}/").exists()
+    assert not tree.xpath("//span[@class='rfp-target'] | //a[contains(@class,'rfp-unfilter')]")
+    assert not list(built.path("reviews/").glob("stars-*"))
 
 
 def test_review_details_order_date_and_replies_in_order(build_site):
@@ -137,7 +131,7 @@ def test_urls_come_from_settings(build_site):
     assert built.path("avis/").exists()
     assert built.path("avis/page/2/").exists()
     assert built.path(f"avis/p/{product_slug('A1')}.html").exists()
-    assert built.path(f"avis/p/stars-5/{product_slug('A1')}.html").exists()
+    assert built.path(f"avis/p/page/2/{product_slug('A1')}.html").exists()
     assert built.path("avis/p/").exists()
     assert not built.path("reviews/").exists()
 
@@ -180,10 +174,12 @@ def test_long_lists_link_a_window_of_pages(build_site):
     assert built.path("reviews/page/12/").exists()
 
 
-def test_filtered_lists_are_noindex(build_site):
+def test_no_page_is_noindex(build_site):
+    """Every review page is a page to index: there are no filtered copies of a list."""
     built = build_site(brand_reviews(5), REVIEW_FEED_PAGE_SIZE=2)
-    assert 'name="robots"' not in built.html("reviews/")
-    assert '<meta name="robots" content="noindex, follow">' in built.html("reviews/stars-5/")
+    for url in ("reviews/", "reviews/page/2/", "reviews/page/3/"):
+        assert 'name="robots"' not in built.html(url)
+    assert not list(built.path("reviews/").glob("stars-*"))
 
 
 def test_a_list_on_one_page_filters_in_the_page(build_site):

@@ -38,7 +38,7 @@ def test_legacy_slugs_are_the_published_ones():
 
 def test_a_build_with_refs_that_collided_publishes_both(build_site):
     reviews = [product_review(i, ref, 5, text=f"about {ref}") for i, ref in enumerate(COLLIDING)]
-    built = build_site(reviews)
+    built = build_site(reviews, REVIEW_FEED_OLD_PATHS=True)
     for ref in COLLIDING:
         tree = built.tree(f"reviews/products/{product_slug(ref)}/")
         # the heading is the theme's (a title safe in any theme use); the JSON-LD keeps the ref
@@ -53,7 +53,7 @@ def test_a_build_with_refs_that_collided_publishes_both(build_site):
 
 
 def test_old_paths_redirect_or_keep_serving(build_site):
-    built = build_site([product_review(1, "SKU-100", 4, text="Lovely")])
+    built = build_site([product_review(1, "SKU-100", 4, text="Lovely")], REVIEW_FEED_OLD_PATHS=True)
     new, old = product_slug("SKU-100"), legacy_slug("SKU-100")
     page = built.html(f"reviews/products/{old}/")
     target = f"../{new}/"
@@ -64,18 +64,25 @@ def test_old_paths_redirect_or_keep_serving(build_site):
     # SSI includes and fetches do not follow redirects: the same bytes at the old path
     for ext in (".html", ".json"):
         assert (widgets / f"{old}{ext}").read_bytes() == (widgets / f"{new}{ext}").read_bytes()
-    assert f'url={new}-frame.html"' in (widgets / f"{old}-frame.html").read_text("utf-8")
+    frame = (widgets / f"{old}-frame.html").read_text("utf-8")
+    assert 'url=../frame.html?product=SKU-100"' in frame  # the one iframe page, this product
 
 
-def test_old_paths_absolute_with_siteurl_and_can_be_turned_off(build_site):
+def test_old_paths_absolute_with_siteurl_and_off_by_default(build_site):
     built = build_site(
-        [product_review(1, "SKU-100", 4)], SITEURL="https://r.example", RELATIVE_URLS=False
+        [product_review(1, "SKU-100", 4)],
+        SITEURL="https://r.example",
+        RELATIVE_URLS=False,
+        REVIEW_FEED_OLD_PATHS=True,
     )
     url = f"https://r.example/reviews/products/{product_slug('SKU-100')}/"
     assert f'href="{url}"' in built.html(f"reviews/products/{legacy_slug('SKU-100')}/")
-    off = build_site([product_review(1, "SKU-100", 4)], REVIEW_FEED_OLD_PATHS=False)
+    off = build_site([product_review(1, "SKU-100", 4)])
     assert not off.path(f"reviews/products/{legacy_slug('SKU-100')}/").exists()
-    assert not (off.output / f"widgets/products/{legacy_slug('SKU-100')}.html").exists()
+    assert not list((off.output / "widgets/products").glob(f"{legacy_slug('SKU-100')}*"))
+    # the product's own files: its page, its fragment and its JSON document
+    own = sorted(p.relative_to(off.output).as_posix() for p in off.output.rglob("*"))
+    assert [p for p in own if legacy_slug("SKU-100") in p] == []
 
 
 def test_a_path_collision_leaves_one_product_out_and_the_build_goes_on(

@@ -19,8 +19,7 @@ from sitebuild import LD_JSON, product_review, site_review
 HOSTILE = """<img src=x onerror=alert(1)>"'&amp;"""
 REF = "SKU-9"
 PRODUCT = f"reviews/products/{product_slug(REF)}/"
-STARS = f"{PRODUCT}stars-5/"
-PAGES = ["reviews/", "reviews/products/", PRODUCT, STARS, f"{PRODUCT}page/2/"]
+PAGES = ["reviews/", "reviews/products/", PRODUCT, f"{PRODUCT}page/2/"]
 
 
 def reviews():
@@ -154,7 +153,6 @@ def test_review_pages_sit_in_the_themes_page_layout_with_its_heading_only(
     assert titles["reviews/"] == "Customer reviews of Test Tea Shop"
     assert titles["reviews/products/"] == "Product reviews"
     assert titles[f"{PRODUCT}page/2/"].endswith(" · Page 2 of 2")
-    assert " · 5-star reviews" in titles[STARS]
 
 
 @pytest.mark.parametrize("theme", ["notmyidea", "attr"])
@@ -174,13 +172,6 @@ def test_review_pages_are_not_kept_in_pelicans_content_memo(build_site):
     assert "rfp-review" in built.html(PRODUCT)
     for memo in (Content.get_content.cache, Content.get_summary.cache):
         assert not [k for k in memo if str(getattr(k[0], "save_as", "")).startswith("reviews/")]
-
-
-def test_noindex_meta_lands_in_the_head_through_page_html(build_site):
-    built = build(build_site, "notmyidea")
-    robots = "//head/meta[@name='robots']/@content"
-    assert built.tree(STARS).xpath(robots) == ["noindex, follow"]
-    assert built.tree(PRODUCT).xpath(robots) == []
 
 
 def test_theme_safe_leaves_nothing_that_opens_a_tag_or_leaves_an_attribute():
@@ -210,10 +201,7 @@ def test_without_a_page_html_the_page_fills_base_html_blocks():
         settings=dict(DEFAULT_CONFIG),
         context={},
     )
-    html = env.get_template("review_feed/page.html").render(
-        page=page, rf_layout="base.html", rf_noindex=True
-    )
+    html = env.get_template("review_feed/page.html").render(page=page, rf_layout="base.html")
     assert '<html lang="fr">' in html
     assert "<title>Reviews of ‹b›</title>" in html
-    assert '<meta name="robots" content="noindex, follow">' in html
     assert "<body><div class='rfp'><h1>Reviews of &lt;b&gt;</h1></div></body>" in html

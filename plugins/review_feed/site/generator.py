@@ -50,18 +50,13 @@ if TYPE_CHECKING:
 log = logging.getLogger("review_feed.site.generator")
 
 # The theme blocks our pages fill, and what is lost without one. Through the
-# theme's page.html only `head` is ours to fill; content and title are the
-# theme's (page.content, page.title), unless it has no page.html.
-HEAD_BLOCK = (
-    "head",
-    "the star-filter pages lose their robots noindex meta (search engines may index them)",
-)
+# theme's page.html none is ours to fill: content and title are the theme's
+# (page.content, page.title), unless it has no page.html.
 THEME_BLOCKS = {
-    "page.html": (HEAD_BLOCK,),
+    "page.html": (),
     "base.html": (
         ("content", "the review pages are empty"),
         ("title", "the review pages get the theme's default title"),
-        HEAD_BLOCK,
     ),
 }
 
@@ -194,7 +189,7 @@ class ReviewFeedGenerator(Generator):
             summary=view.t.text("products_intro"),
         )
         unit("index", digest(index, view.content_urls), write_index)
-        unit("shared", "", partial(self._write_shared, writer, view))
+        unit("shared", "", partial(self._write_shared, writer, view, templates))
         removed = build.finish()
         log.info(
             "[review-feed] units: %d rendered (%d products), %d kept (%d products), "
@@ -244,9 +239,10 @@ class ReviewFeedGenerator(Generator):
         if kept:
             announce_kept(unit.pages, self.output_path, self.context, self.rf_lang)
 
-    def _write_shared(self, writer: Any, view: ReviewFeed) -> list[str]:
-        """The files every page or widget shares: the pages' stylesheet, the loader and its."""
-        written = write_widget_assets(writer, view)
+    def _write_shared(self, writer: Any, view: ReviewFeed, templates: Any) -> list[str]:
+        """The files every page or widget shares: the pages' stylesheet, the widgets'
+        loader, stylesheet and iframe page."""
+        written = write_widget_assets(writer, view, templates, self.context)
         if view.settings.stylesheet:
             write_asset(writer.output_path, view.settings.stylesheet, stylesheet())
             written.append(view.settings.stylesheet)
@@ -257,12 +253,7 @@ class ReviewFeedGenerator(Generator):
         blocks = theme_blocks(self.env, layout)
         if blocks is None:
             return
-        star_pages = view.has_star_pages()
-        missing = [
-            (block, what)
-            for block, what in THEME_BLOCKS[layout]
-            if block not in blocks and (block != "head" or star_pages)
-        ]
+        missing = [(block, what) for block, what in THEME_BLOCKS[layout] if block not in blocks]
         if missing:
             log.warning(
                 "[review-feed] the theme %s has no %s in %s (or what it extends): %s",
@@ -275,36 +266,31 @@ class ReviewFeedGenerator(Generator):
     def _write_listing(
         self, writer: Any, listing: Listing, template: str, layout: str
     ) -> list[str]:
-        """Write a list's pages (and its star-level pages); return their names."""
+        """Write a list's pages; return their names."""
         view = self.view
         assert view is not None
         written: list[str] = []
-        runs: list[list[ListingPage]] = [listing.pages()]
-        runs += [listing.pages(lv.level) for lv in listing.levels if lv.url]
-        for pages in runs:
-            numbers = [(pg.number, pg.url) for pg in pages]
-            for page in pages:
-                written += self._write(
-                    writer,
-                    page.save_as,
-                    page.url,
-                    template,
-                    layout,
-                    title=self._title(listing, page),
-                    summary=view.rating_text(listing.aggregate),
-                    noindex=page.level is not None,
-                    rf_listing=listing,
-                    rf_page=page,
-                    rf_pages=numbers,
-                    rf_jsonld=self._jsonld(listing, page),
-                )
+        pages = listing.pages()
+        numbers = [(pg.number, pg.url) for pg in pages]
+        for page in pages:
+            written += self._write(
+                writer,
+                page.save_as,
+                page.url,
+                template,
+                layout,
+                title=self._title(listing, page),
+                summary=view.rating_text(listing.aggregate),
+                rf_listing=listing,
+                rf_page=page,
+                rf_pages=numbers,
+                rf_jsonld=self._jsonld(listing, page),
+            )
         return written
 
     def _jsonld(self, listing: Listing, page: ListingPage) -> Any:
         view = self.view
         assert view is not None
-        if page.level is not None:  # filtered lists repeat what the main list says
-            return jsonld.script_block(None)
         url = view.absolute(listing.url)
         if listing.product is not None:
             p = listing.product
@@ -320,12 +306,10 @@ class ReviewFeedGenerator(Generator):
         return jsonld.script_block(obj)
 
     def _title(self, listing: Listing, page: ListingPage) -> str:
-        """The page's title: the list's, then its star level and page number."""
+        """The page's title: the list's, then its page number."""
         view = self.view
         assert view is not None
         parts = [listing.title]
-        if page.level:
-            parts.append(view.t.only_level(page.level))
         if page.number > 1:
             parts.append(view.t.text("page_of", page=page.number, pages=page.pages))
         return " · ".join(parts)
@@ -340,7 +324,6 @@ class ReviewFeedGenerator(Generator):
         *,
         title: str,
         summary: str,
-        noindex: bool = False,
         **kw: Any,
     ) -> list[str]:
         """Render our page body, write it as a Page through the theme's layout; [save_as]."""
@@ -379,6 +362,5 @@ class ReviewFeedGenerator(Generator):
             url=url,
             page=page,
             rf_layout=layout,
-            rf_noindex=noindex,
         )
         return [save_as]

@@ -94,6 +94,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "widget_all_none": "Go to the reviews page",
         "widget_newest_first": "Newest first",
         "widget_fallback": "Read the customer reviews of {name}",
+        "widget_frame_nojs": "The reviews show here with JavaScript on. Read them on our site:",
         "notice": (
             "Reviews are collected by our independent review provider, which invites "
             "customers to give their opinion after an order. Reviews are published "
@@ -148,6 +149,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "widget_all_none": "Aller à la page des avis",
         "widget_newest_first": "Les plus récents d’abord",
         "widget_fallback": "Lire les avis clients sur {name}",
+        "widget_frame_nojs": "Les avis s’affichent ici avec JavaScript. Lisez-les sur notre site :",
         "notice": (
             "Les avis sont collectés par notre prestataire d’avis indépendant, qui invite "
             "les clients à donner leur opinion après une commande. Ils sont publiés avec "

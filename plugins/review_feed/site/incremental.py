@@ -189,7 +189,6 @@ def layout_chrome(template: Any, context: dict[str, Any], layout: str, lang: str
         {**context, "output_file": page.save_as, "url": url},
         page=page,
         rf_layout=layout,
-        rf_noindex=False,
     )
 
 

@@ -47,6 +47,8 @@ def aggregate_rating(agg: Aggregate) -> dict[str, Any]:
 
 
 def review_item(r: Review) -> dict[str, Any]:
+    """A review as Google's review snippet wants it (author, rating, date). Its text is
+    on the page, next to this block: no `reviewBody`, which would print it twice."""
     return {
         "@type": "Review",
         "author": {"@type": "Person", "name": r.author},
@@ -57,7 +59,6 @@ def review_item(r: Review) -> dict[str, Any]:
             "bestRating": 5,
             "worstRating": 1,
         },
-        "reviewBody": r.text,
     }
 
 

@@ -1,20 +1,23 @@
-"""Product paths of earlier releases, kept working (REVIEW_FEED_OLD_PATHS, on by default).
+"""Product paths of earlier releases, kept working (REVIEW_FEED_OLD_PATHS, off by default).
 
 Releases before the 128-bit slug named a product's files with a 32-bit FNV-1a
-hash (`slugs.legacy_slug`). Those URLs are in search indexes, bookmarks and
-shops' pages (SSI includes and iframes), so each product also gets, at its old
-path:
+hash (`slugs.legacy_slug`). A site published by one of them has those URLs in
+search indexes, bookmarks and shops' pages (SSI includes and iframes), so with
+the setting on each product also gets, at its old path:
 
 - its review page: a redirect page (`<meta http-equiv="refresh">` with a
   `rel="canonical"` link and `noindex`, the only redirect a static host serves
   everywhere);
-- its iframe page: the same redirect (it happens inside the frame);
+- its iframe page: the same redirect (it happens inside the frame), to the
+  shared iframe page with the product in its URL;
 - its fragment and JSON document: a copy of the new file (a server-side include
   and a `fetch` do not follow a meta refresh, and a redirect page included in a
   shop's page would redirect the shop's page itself).
 
 Two refs that shared an old path never had a page (earlier releases refused to
-build); neither gets one now.
+build); neither gets one now. Off by default: four files per product (as many as
+the product's own pages and widget) that a site first published with the
+128-bit slugs has no use for.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from .assets import write_asset
 from .slugs import legacy_slug
 from .templating import Verbatim
 from .view import ReviewFeed
-from .widgets import page_url, widget_files
+from .widgets import frame_src, page_url, widget_files
 
 REDIRECT = (
     '<!doctype html>\n<html><head><meta charset="utf-8"><title>{title}</title>'
@@ -91,7 +94,7 @@ def write_old_product_paths(
     out = Path(writer.output_path)
     old, new = old_files(settings, ref), widget_files(settings, ref)
     page = _target(page_url(settings, ref), old["page"], rf.site_url)
-    frame = _target(new["frame"], old["frame"], rf.site_url)
+    frame = _target(frame_src(settings, ref), old["frame"], rf.site_url)
     name = rf.products[ref].name
     pages = {old["page"]: redirect_page(page, name), old["frame"]: redirect_page(frame, name)}
     for rel, text in pages.items():

@@ -82,13 +82,14 @@ class Level:
     percent: str  # "62%" / "62 %"
     width: int  # 0..100, for the bar
     label: str  # "4 stars"
-    url: str | None  # its own filtered list; only for lists longer than a page
-    anchor: str | None  # else the in-page filter (CSS :target); None when no review has it
+    # the in-page filter (CSS :target): only for a list on one page, where it filters
+    # every review; None when no review has it or the list is paginated
+    anchor: str | None
 
 
 @dataclass(frozen=True, slots=True)
 class ListingPage:
-    """One page of a paginated review list (brand or product, maybe one star level)."""
+    """One page of a paginated review list (brand or product)."""
 
     number: int
     pages: int
@@ -97,12 +98,11 @@ class ListingPage:
     save_as: str
     prev_url: str | None
     next_url: str | None
-    level: int | None
 
 
 @dataclass(slots=True)
 class Listing:
-    """A brand or product review list with its star-level filters, cut into pages."""
+    """A brand or product review list with its star-level distribution, cut into pages."""
 
     kind: str  # "brand" | "product"
     product: ProductReviews | None
@@ -114,12 +114,9 @@ class Listing:
     page_size: int
     levels: list[Level] = field(default_factory=list)
 
-    def pages(self, level: int | None = None) -> list[ListingPage]:
+    def pages(self) -> list[ListingPage]:
         items = self.reviews
         url, save_as = self.url, self.save_as
-        if level is not None:
-            items = [r for r in items if star_bucket(r.rating) == level]
-            url, save_as = sub_location(url, save_as, f"stars-{level}")
         n = max(1, -(-len(items) // self.page_size))
         locs = [(url, save_as)] + [
             sub_location(url, save_as, "page", str(i)) for i in range(2, n + 1)
@@ -133,7 +130,6 @@ class Listing:
                 save_as=locs[i][1],
                 prev_url=locs[i - 1][0] if i > 0 else None,
                 next_url=locs[i + 1][0] if i + 1 < n else None,
-                level=level,
             )
             for i in range(n)
         ]
@@ -174,11 +170,6 @@ class ReviewFeed:
     @property
     def products_url(self) -> str:
         return self.settings.products_url
-
-    def has_star_pages(self) -> bool:
-        """Whether the build writes any star-filter (noindex) page: a list longer than a page."""
-        counts = [len(self.brand.reviews), *(len(p.reviews) for p in self.products.values())]
-        return any(n > self.settings.page_size for n in counts)
 
     @staticmethod
     def level_of(r: Review) -> int:
@@ -251,9 +242,9 @@ class ReviewFeed:
         """The breadcrumb trail after the site's home: (label, URL or None for "here").
 
         No listing: the products index. A page is "here" only on its first,
-        unfiltered page; later and filtered pages link back to it.
+        first page; later pages link back to it.
         """
-        here = page is None or not (page.level or page.number > 1)
+        here = page is None or page.number == 1
         if listing is None:
             return [(self.t.text("product_reviews"), None)]
         if listing.product is None:
@@ -303,11 +294,11 @@ def make_listing(
 ) -> Listing:
     agg = product.aggregate if product is not None else aggregate(reviews)
     listing = Listing(kind, product, title, agg, url, save_as, reviews, settings.page_size)
-    # A list on one page is filtered in the page (anchors + CSS); only longer lists
-    # get a page per star level (noindex: they repeat the main list).
+    # A list on one page is filtered in the page (anchors + CSS). A longer list has no
+    # filter: a page per star level would double its files, and filtering one page of
+    # it would claim to filter what it does not; its distribution is counts only.
     paged = len(reviews) > settings.page_size
     for level, n in agg.distribution:
-        lv_url = sub_location(url, save_as, f"stars-{level}")[0] if n and paged else None
         listing.levels.append(
             Level(
                 level=level,
@@ -315,7 +306,6 @@ def make_listing(
                 percent=t.percent(n, agg.count),
                 width=round(100 * n / agg.count) if agg.count else 0,
                 label=t.level(level),
-                url=lv_url,
                 anchor=f"rfp-stars-{level}" if n and not paged else None,
             )
         )

@@ -1,21 +1,23 @@
-"""Embeddable widgets: HTML fragment, iframe page, JSON document, JS loader.
+"""Embeddable widgets: HTML fragment, JSON document, JS loader, one iframe page.
 
 The widgets show what the review pages show, from the same view
-(`view.ReviewFeed`), words (`i18n.py`) and macros (`_macros.html`); every file
+(`view.ReviewFeed`), words (`i18n.py`) and macros (`_macros.html`); the one
 page (the iframe's) goes through Pelican's writer, the other files through
-`assets.write_asset` (they are not pages: see there). Public API (the generator
-and the theme use it):
+`assets.write_asset` (they are not pages: see there). A widget's own files hold
+its data and markup only: the stylesheet, the loader and the iframe page are
+one file each for all widgets. Public API (the generator and the theme use it):
 
     write_widget(writer, rf, templates, context, ref) -> list[str]
-        One widget's files (a product's, or the brand's for ref None), with
-        `templates = widget_templates(env)`; `write_widget_assets(writer, rf)`
-        writes the files all widgets share. The generator calls these per
-        product; `write_widget_files(writer, rf, env, context) -> list[str]`
-        writes every widget file under `settings.widget_dir` into the writer's
-        output folder: `products/<slug>.html|.json|-frame.html`,
-        `brand.html|.json|-frame.html`, the loader `review-feed.js` and its
-        stylesheet `review-feed.css`; returns
-        their output-relative names. Links are absolute when SITEURL
+        One widget's files (a product's, or the brand's for ref None):
+        `products/<slug>.html|.json` or `brand.html|.json` under
+        `settings.widget_dir`, with `templates = widget_templates(env)`;
+        `write_widget_assets(writer, rf, templates, context)` writes the files
+        all widgets share: the loader `review-feed.js`, its stylesheet
+        `review-feed.css` and the iframe page `frame.html` (it shows the
+        product named in its URL, `frame.html?product=<ref>`, or the brand,
+        through the loader). The generator calls these per product and once;
+        `write_widget_files(writer, rf, env, context) -> list[str]` writes them
+        all; both return output-relative names. Links are absolute when SITEURL
         (`rf.site_url`) is set, else relative to each file (fine for the iframe
         and the loader; an SSI include needs SITEURL set, as in publishconf.py).
 
@@ -25,12 +27,12 @@ and the theme use it):
         template environment and a Pelican Writer.
 
     render_fragment(rf, ref=None, *, env=None, link_base="") -> markupsafe.Markup
-        The self-contained fragment (a declarative shadow root with its own
-        <style>, then a plain fallback; no script) for product
+        The fragment (a declarative shadow root linking the shared stylesheet,
+        then a plain fallback; no script) for product
         `ref`, or the brand when `ref` is None; for a Jinja global such as
         `{{ review_widget(page.product_ref) }}`. `link_base` is prefixed with
-        "/" to the site-relative URL of the full reviews page (pass the page's
-        SITEURL). Raises KeyError for an unknown ref.
+        "/" to the site-relative URLs of the full reviews page and of the
+        stylesheet (pass the page's SITEURL). Raises KeyError for an unknown ref.
 
     widget_document(rf, ref=None, *, url="") -> dict
         The public JSON document (format: docs/widgets.md).
@@ -48,13 +50,14 @@ and the theme use it):
         reserves; the review list scrolls inside it, so nothing ever shifts).
 
 The widget templates are looked up in the theme first (`review_feed/widget.html`,
-`review_feed/widget-frame.html`), then in this package, and are rendered with
+`review_feed/widget-frame.html` for the iframe page), then in this package, and are rendered with
 autoescape on (see `plugin.py`). Feed text is only ever passed as template
 variables, never compiled as a template.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import posixpath
@@ -63,6 +66,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import jinja2
 from markupsafe import Markup, escape
@@ -81,10 +85,14 @@ log = logging.getLogger("review_feed.site.widgets")
 WIDGET_HEIGHT = 440
 # the placeholder's box as the widget will have it (the :host rule): nothing shifts
 RESERVE_STYLE = f"min-height:{WIDGET_HEIGHT}px;padding:0;border:0"
+# the fragment's host box, inline (its stylesheet is a file: the box is fixed before
+# it arrives, and the widget scrolls inside it, so nothing shifts either way)
+HOST_STYLE = f"display:block;height:var(--rf-height,{WIDGET_HEIGHT}px);padding:0;border:0"
 NOSCRIPT_CSS = "[data-review-feed-product],[data-review-feed-brand]{min-height:0!important}"
 FORMAT_VERSION = 1
 LOADER_NAME = "review-feed.js"
-STYLESHEET_NAME = "review-feed.css"  # the loader adopts it in each shadow root
+STYLESHEET_NAME = "review-feed.css"  # the loader adopts it, fragments link it
+FRAME_NAME = "frame.html"  # the iframe page of every widget
 FRAGMENT_TEMPLATE = "review_feed/widget.html"
 FRAME_TEMPLATE = "review_feed/widget-frame.html"
 
@@ -107,10 +115,20 @@ def check_widget_dir(settings: Settings) -> None:
 
 
 def widget_files(settings: Settings, ref: str | None = None) -> dict[str, str]:
-    """Output-relative paths of one widget's files: keys "html", "json", "frame"."""
+    """Output-relative paths of one widget's own files: keys "html", "json"."""
     d = _rel(settings.widget_dir)
     stem = f"{d}/products/{product_slug(ref)}" if ref is not None else f"{d}/brand"
-    return {"html": f"{stem}.html", "json": f"{stem}.json", "frame": f"{stem}-frame.html"}
+    return {"html": f"{stem}.html", "json": f"{stem}.json"}
+
+
+def frame_file(settings: Settings) -> str:
+    return f"{_rel(settings.widget_dir)}/{FRAME_NAME}"
+
+
+def frame_src(settings: Settings, ref: str | None = None) -> str:
+    """The iframe page's output-relative URL for a product (or the brand)."""
+    query = "" if ref is None else "?product=" + quote(ref, safe="")
+    return frame_file(settings) + query
 
 
 def loader_file(settings: Settings) -> str:
@@ -119,6 +137,13 @@ def loader_file(settings: Settings) -> str:
 
 def stylesheet_file(settings: Settings) -> str:
     return f"{_rel(settings.widget_dir)}/{STYLESHEET_NAME}"
+
+
+def stylesheet_href(settings: Settings) -> str:
+    """The stylesheet's site-relative URL with a version: a fragment cached by a shop
+    never meets an older or newer stylesheet than its own."""
+    version = hashlib.sha256(widget_css().encode("utf-8")).hexdigest()[:10]
+    return f"{stylesheet_file(settings)}?v={version}"
 
 
 def page_url(settings: Settings, ref: str | None) -> str:
@@ -166,16 +191,13 @@ def _subject(rf: ReviewFeed, ref: str | None) -> Listing:
     return rf.brand if ref is None else rf.listing(rf.products[ref])
 
 
-def _variables(rf: ReviewFeed, ref: str | None, url: str, frame: bool) -> dict[str, Any]:
-    # In its own page (iframe) the widget is the document: its heading is the h1.
+def _variables(rf: ReviewFeed, ref: str | None, url: str, css: str) -> dict[str, Any]:
     return {
         "rf": rf,
         "rf_listing": _subject(rf, ref),
         "rf_url": url,
-        "rf_css": Markup(widget_css()),
-        "rf_target": "_top" if frame else "",
-        "rf_hl": 1 if frame else 2,
-        "rf_shadow": not frame,  # the fragment is a declarative shadow root; the frame a page
+        "rf_css_url": css,
+        "rf_host_style": HOST_STYLE,
     }
 
 
@@ -187,8 +209,9 @@ def render_fragment(
     link_base: str = "",
 ) -> Markup:
     url = _join(link_base, page_url(rf.settings, ref))
+    css = _join(link_base, stylesheet_href(rf.settings))
     template = (env or rf.env).get_template(FRAGMENT_TEMPLATE)
-    return Markup(template.render(_variables(rf, ref, url, False)))
+    return Markup(template.render(_variables(rf, ref, url, css)))
 
 
 def widget_document(rf: ReviewFeed, ref: str | None = None, *, url: str = "") -> dict[str, Any]:
@@ -244,33 +267,46 @@ def write_widget(
     ref: str | None,
 ) -> list[str]:
     """Write one widget's files (product `ref`, or the brand for None); return their names."""
-    settings = rf.settings
-    target = page_url(settings, ref)
-    written: list[str] = []
-    for kind, rel in widget_files(settings, ref).items():
-        url = _join(rf.site_url, target) if rf.site_url else _relative_to(target, rel)
-        if kind == "json":
-            write_asset(writer.output_path, rel, _dump_json(widget_document(rf, ref, url=url)))
-        elif kind == "frame":  # a page: through the writer, as the review pages
-            writer.write_file(rel, templates[kind], context, **_variables(rf, ref, url, True))
-        else:
-            html = templates[kind].render(
-                {**context, "output_file": rel, **_variables(rf, ref, url, False)}
-            )
-            write_asset(writer.output_path, rel, html)
-        written.append(rel)
-    return written
+    files = widget_files(rf.settings, ref)
+    link = _linker(rf, files["html"])
+    url = link(page_url(rf.settings, ref))
+    css = link(stylesheet_href(rf.settings))
+    html = templates["html"].render(
+        {**context, "output_file": files["html"], **_variables(rf, ref, url, css)}
+    )
+    write_asset(writer.output_path, files["html"], html)
+    write_asset(writer.output_path, files["json"], _dump_json(widget_document(rf, ref, url=url)))
+    return [files["html"], files["json"]]
 
 
-def write_widget_assets(writer: Any, rf: ReviewFeed) -> list[str]:
-    """Write the files all widgets share (the loader and its stylesheet); return their names."""
-    files = {
-        loader_file(rf.settings): loader_js(),
-        stylesheet_file(rf.settings): widget_css() + "\n",
-    }
+def _linker(rf: ReviewFeed, from_file: str) -> Any:
+    """Site-relative URL -> link in `from_file`: absolute under SITEURL, else relative."""
+    if rf.site_url:
+        return lambda target: _join(rf.site_url, target)
+    return lambda target: _relative_to(target, from_file)
+
+
+def write_widget_assets(
+    writer: Any, rf: ReviewFeed, templates: dict[str, jinja2.Template], context: dict[str, Any]
+) -> list[str]:
+    """Write the files all widgets share (the loader, its stylesheet, the iframe page);
+    return their names."""
+    s = rf.settings
+    files = {loader_file(s): loader_js(), stylesheet_file(s): widget_css() + "\n"}
     for name, text in files.items():
         write_asset(writer.output_path, name, text)
-    return list(files)
+    frame = frame_file(s)
+    link = _linker(rf, frame)
+    writer.write_file(  # a page: through the writer, as the review pages
+        frame,
+        templates["frame"],
+        context,
+        rf=rf,
+        rf_loader=posixpath.basename(loader_file(s)),
+        rf_brand_url=link(s.brand_url),
+        rf_products_url=link(s.products_url),
+    )
+    return [*files, frame]
 
 
 def write_widget_files(
@@ -282,7 +318,7 @@ def write_widget_files(
     written: list[str] = []
     for ref in [None, *rf.products]:
         written += write_widget(writer, rf, templates, context, ref)
-    written += write_widget_assets(writer, rf)
+    written += write_widget_assets(writer, rf, templates, context)
     log.info("[review-feed] wrote %d widget files under %s", len(written), rf.settings.widget_dir)
     return written
 
@@ -339,7 +375,7 @@ def embed_snippets(
     return {
         "ssi": f'<!--#include virtual="/{files["html"]}" -->',
         "iframe": (
-            f'<iframe src="{escape(site)}/{files["frame"]}" title="{title}" '
+            f'<iframe src="{escape(site)}/{escape(frame_src(settings, ref))}" title="{title}" '
             f'width="100%" height="{h}" style="border:0;display:block" loading="lazy"></iframe>'
         ),
         "loader": (
