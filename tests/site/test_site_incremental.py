@@ -291,17 +291,21 @@ def test_a_damaged_or_missing_file_is_written_again(sites: tuple[Site, Site]) ->
 
 
 def test_nothing_is_removed_through_a_symlink(sites: tuple[Site, Site]) -> None:
+    """TEA-C's page folder replaced by a link to a folder elsewhere; TEA-C goes away."""
     inc, _ = sites
-    inc.build(night1())
+    inc.build(night1(), DELETE_OUTPUT_DIRECTORY=False)
     victim = inc.root / "elsewhere"
     victim.mkdir()
-    folder = inc.output / Path(product_files(inc, "TEA-C")[0]).parent
-    for p in folder.iterdir():
-        (victim / p.name).write_text("keep", "utf-8")
+    files = product_files(inc, "TEA-C")
+    folder = inc.output / Path(files[0]).parent
+    others = [n for n in files if not (inc.output / n).is_relative_to(folder)]
+    shutil.copytree(folder, victim, dirs_exist_ok=True)
     shutil.rmtree(folder)
     folder.symlink_to(victim, target_is_directory=True)
+    kept = sorted(p for p in victim.rglob("*") if p.is_file())
     inc.build([r for r in night1() if r.product_ref != "TEA-C"], DELETE_OUTPUT_DIRECTORY=False)
-    assert all(p.read_text("utf-8") == "keep" for p in victim.iterdir())
+    assert kept and all(p.is_file() for p in kept)
+    assert others and not any((inc.output / n).exists() for n in others)  # removed
 
 
 def test_a_build_that_stops_half_way_leaves_no_manifest(

@@ -31,6 +31,7 @@ import logging
 import os
 import posixpath
 import shutil
+import stat
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
@@ -156,6 +157,15 @@ def safe_name(name: Any) -> bool:
     return all(p not in ("", ".", "..") for p in parts) and "\x00" not in name
 
 
+def file_stat(path: Path) -> os.stat_result | None:
+    """The lstat of a regular file (not a symlink), else None."""
+    try:
+        st = path.lstat()
+    except OSError:
+        return None
+    return st if stat.S_ISREG(st.st_mode) else None
+
+
 def regular_file(root: Path, name: str) -> os.stat_result | None:
     """The stat of `root/name` when it is a regular file reached through no symlink."""
     path = root
@@ -165,9 +175,9 @@ def regular_file(root: Path, name: str) -> os.stat_result | None:
             st = path.lstat()
         except OSError:
             return None
-        if path.is_symlink():
+        if stat.S_ISLNK(st.st_mode):
             return None
-    return st if path.is_file() else None
+    return st if stat.S_ISREG(st.st_mode) else None
 
 
 def layout_chrome(template: Any, context: dict[str, Any], layout: str, lang: str) -> str:
@@ -346,7 +356,7 @@ class IncrementalBuild:
         written = render()
         files = {}
         for n in written:
-            st = regular_file(self.root, n)
+            st = file_stat(self.root / n)
             files[n] = st.st_size if st is not None else -1
         unit = Unit(fingerprint, files, pages())
         self.units[name] = unit
@@ -355,8 +365,10 @@ class IncrementalBuild:
         return unit, False
 
     def intact(self, unit: Unit) -> bool:
+        """Every file of the unit there at its recorded size (one lstat each: this only
+        decides whether to render; nothing is removed or written because of it)."""
         for name, size in unit.files.items():
-            st = regular_file(self.root, name)
+            st = file_stat(self.root / name)
             if st is None or st.st_size != size:
                 return False
         return True
