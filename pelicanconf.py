@@ -38,5 +38,5 @@ PLUGINS = ["review_feed"]
 REVIEW_FEED_SOURCE = "sample-feed"  # the bundled sample; set your SFTP/FTP URL here
 REVIEW_FEED_SNAPSHOT = "data/reviews"  # committed with the site
 REVIEW_FEED_SYNC = False
-REVIEW_FEED_PAGE_SIZE = 10
+REVIEW_FEED_PAGE_SIZE = 20  # the default; see docs/performance.md ("Output size")
 REVIEW_FEED_WIDGET_COUNT = 3

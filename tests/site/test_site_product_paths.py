@@ -102,3 +102,32 @@ def test_a_path_collision_leaves_one_product_out_and_the_build_goes_on(
 def test_every_slug_is_one_safe_segment(ref):
     for slug in (product_slug(ref), legacy_slug(ref)):
         assert re.fullmatch(r"[a-z0-9-]+", slug) and not slug.startswith("-")
+
+
+def test_a_product_writes_its_pages_and_two_widget_files_with_no_css(build_site):
+    """Everything else is shared: the stylesheets, the loader, the one iframe page."""
+    reviews = [product_review(i, "SKU-100", 1 + i % 5, text=f"review {i}") for i in range(25)]
+    built = build_site(reviews, REVIEW_FEED_PAGE_SIZE=10)
+    slug = product_slug("SKU-100")
+    own = sorted(
+        p.relative_to(built.output).as_posix()
+        for p in built.output.rglob("*")
+        if p.is_file() and slug in p.as_posix()
+    )
+    assert own == [
+        f"reviews/products/{slug}/index.html",
+        f"reviews/products/{slug}/page/2/index.html",
+        f"reviews/products/{slug}/page/3/index.html",
+        f"widgets/products/{slug}.html",
+        f"widgets/products/{slug}.json",
+    ]
+    for rel in own:
+        text = (built.output / rel).read_text("utf-8")
+        assert "<style" not in text and "rf-w{" not in text and ".rfp " not in text, rel
+    # what the fragment and the pages link is there, once for all
+    fragment = (built.output / own[3]).read_text("utf-8")
+    css = re.search(r'<link rel="stylesheet" href="\.\./([^"?]+)\?v=', fragment).group(1)
+    assert (built.output / "widgets" / css).is_file()
+    assert (built.output / "widgets/frame.html").is_file()
+    page_css = re.search(r'href="[./]*(reviews/review-feed\.css)\?v=', built.html(own[0]))
+    assert page_css and (built.output / page_css.group(1)).is_file()

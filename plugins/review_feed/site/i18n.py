@@ -63,8 +63,6 @@ CATALOG: dict[str, dict[str, str]] = {
         "level_label_one": "1 star",
         "distribution": "Rating distribution",
         "all_reviews": "All reviews",
-        "only_level": "{level}-star reviews",
-        "only_level_one": "1-star reviews",
         "show_all": "Show all reviews",
         "page_of": "Page {page} of {pages}",
         "previous": "Previous",
@@ -118,8 +116,6 @@ CATALOG: dict[str, dict[str, str]] = {
         "level_label_one": "1 étoile",
         "distribution": "Répartition des notes",
         "all_reviews": "Tous les avis",
-        "only_level": "Avis à {level} étoiles",
-        "only_level_one": "Avis à 1 étoile",
         "show_all": "Afficher tous les avis",
         "page_of": "Page {page} sur {pages}",
         "previous": "Précédente",
@@ -210,9 +206,6 @@ class Translator:
 
     def level(self, level: int) -> str:
         return self.text("level_label_one") if level == 1 else self.text("level_label", level=level)
-
-    def only_level(self, level: int) -> str:
-        return self.text("only_level_one") if level == 1 else self.text("only_level", level=level)
 
     def decimal(self, x: float, places: int = 1) -> str:
         s = f"{x:.{places}f}"

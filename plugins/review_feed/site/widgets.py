@@ -3,23 +3,19 @@
 The widgets show what the review pages show, from the same view
 (`view.ReviewFeed`), words (`i18n.py`) and macros (`_macros.html`); the one
 page (the iframe's) goes through Pelican's writer, the other files through
-`assets.write_asset` (they are not pages: see there). A widget's own files hold
-its data and markup only: the stylesheet, the loader and the iframe page are
-one file each for all widgets. Public API (the generator and the theme use it):
+`assets.write_asset` (they are not pages: see there). A widget's own files are
+its data and markup; the stylesheet, the loader and the iframe page
+(`frame.html?product=<ref>`, the brand's without) are one file each for all.
+Public API (the generator and the theme use it):
 
     write_widget(writer, rf, templates, context, ref) -> list[str]
-        One widget's files (a product's, or the brand's for ref None):
-        `products/<slug>.html|.json` or `brand.html|.json` under
-        `settings.widget_dir`, with `templates = widget_templates(env)`;
-        `write_widget_assets(writer, rf, templates, context)` writes the files
-        all widgets share: the loader `review-feed.js`, its stylesheet
-        `review-feed.css` and the iframe page `frame.html` (it shows the
-        product named in its URL, `frame.html?product=<ref>`, or the brand,
-        through the loader). The generator calls these per product and once;
-        `write_widget_files(writer, rf, env, context) -> list[str]` writes them
-        all; both return output-relative names. Links are absolute when SITEURL
-        (`rf.site_url`) is set, else relative to each file (fine for the iframe
-        and the loader; an SSI include needs SITEURL set, as in publishconf.py).
+        One widget's files, `products/<slug>.html|.json` (`brand.html|.json`
+        for ref None) under `settings.widget_dir`, with `templates =
+        widget_templates(env)`; `write_widget_assets(writer, rf, templates,
+        context)` the shared ones (`review-feed.js|.css`, `frame.html`);
+        `write_widget_files(writer, rf, env, context)` all of them. They return
+        output-relative names. Links are absolute when SITEURL (`rf.site_url`)
+        is set, else relative to each file (an SSI include needs SITEURL set).
 
     write_widgets(output_path, data, settings, *, lang="en", siteurl="",
                   brand_name="") -> list[Path]
@@ -50,9 +46,9 @@ one file each for all widgets. Public API (the generator and the theme use it):
         reserves; the review list scrolls inside it, so nothing ever shifts).
 
 The widget templates are looked up in the theme first (`review_feed/widget.html`,
-`review_feed/widget-frame.html` for the iframe page), then in this package, and are rendered with
-autoescape on (see `plugin.py`). Feed text is only ever passed as template
-variables, never compiled as a template.
+`review_feed/widget-frame.html`, the iframe page), then in this package, and are
+rendered with autoescape on (see `plugin.py`). Feed text is only ever passed as
+template variables, never compiled as a template.
 """
 
 from __future__ import annotations
@@ -142,8 +138,12 @@ def stylesheet_file(settings: Settings) -> str:
 def stylesheet_href(settings: Settings) -> str:
     """The stylesheet's site-relative URL with a version: a fragment cached by a shop
     never meets an older or newer stylesheet than its own."""
-    version = hashlib.sha256(widget_css().encode("utf-8")).hexdigest()[:10]
-    return f"{stylesheet_file(settings)}?v={version}"
+    return f"{stylesheet_file(settings)}?v={_css_version()}"
+
+
+@cache
+def _css_version() -> str:
+    return hashlib.sha256(widget_css().encode("utf-8")).hexdigest()[:10]
 
 
 def page_url(settings: Settings, ref: str | None) -> str:
