@@ -28,6 +28,7 @@ from .incremental import (
     announce_kept,
     code_key,
     digest,
+    field_values,
     layout_chrome,
     retained_names,
     rows,
@@ -170,14 +171,16 @@ class ReviewFeedGenerator(Generator):
             written = self._write_listing(writer, brand, "review_feed/brand", layout)
             return written + write_widget(writer, view, templates, self.context, None)
 
-        unit("brand", digest(rows(brand.reviews), brand.aggregate), write_brand)
+        # (a list's aggregate is computed from its reviews: they are its fingerprint)
+        unit("brand", digest(rows(brand.reviews)), write_brand)
         old_paths = old_path_refs(view)
         for ref, p in view.products.items():
             old = ref in old_paths
             write = partial(self._write_product, writer, templates, layout, ref, old)
-            data = (p.slug, p.name, p.aggregate, rows(p.reviews), view.content_urls.get(ref), old)
+            data = (p.slug, p.name, rows(p.reviews), view.content_urls.get(ref), old)
             unit(f"product:{ref}", digest(ref, *data), write)
-        index = [(p.ref, p.slug, p.name, p.aggregate) for p in view.products.values()]
+        products = view.products.values()
+        index = [(p.ref, p.slug, p.name, field_values(p.aggregate)) for p in products]
         write_index = partial(
             self._write,
             writer,

@@ -70,6 +70,11 @@ def rows(reviews: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     return [tuple(r) for r in reviews]
 
 
+def field_values(obj: Any) -> tuple[Any, ...]:
+    """A dataclass's field values as a plain tuple (a dataclass's own repr is slower)."""
+    return tuple(getattr(obj, f.name) for f in fields(obj))
+
+
 def plain(value: Any, depth: int = 0) -> Any:
     """A settings value as something with a stable repr: containers walked, objects
     whose repr may carry a memory address (functions, classes) reduced to their names."""
@@ -151,16 +156,16 @@ def retained_names(settings: Settings) -> list[str]:
 
 def safe_name(name: Any) -> bool:
     """An output-relative file name from a manifest: relative, no `..`, no empty part."""
-    if not isinstance(name, str) or not name or name.startswith("/") or "\\" in name:
+    if not isinstance(name, str) or "\\" in name or "\x00" in name or name.startswith("/"):
         return False
-    parts = name.split("/")
-    return all(p not in ("", ".", "..") for p in parts) and "\x00" not in name
+    # normpath rewrites any name with an empty, "." or ".." part, but leading ".." parts
+    return posixpath.normpath(name) == name and name not in (".", "..") and name[:3] != "../"
 
 
-def file_stat(path: Path) -> os.stat_result | None:
+def file_stat(path: str) -> os.stat_result | None:
     """The lstat of a regular file (not a symlink), else None."""
     try:
-        st = path.lstat()
+        st = os.lstat(path)
     except OSError:
         return None
     return st if stat.S_ISREG(st.st_mode) else None
@@ -356,7 +361,7 @@ class IncrementalBuild:
         written = render()
         files = {}
         for n in written:
-            st = file_stat(self.root / n)
+            st = file_stat(os.path.join(self.root, n))
             files[n] = st.st_size if st is not None else -1
         unit = Unit(fingerprint, files, pages())
         self.units[name] = unit
@@ -368,7 +373,7 @@ class IncrementalBuild:
         """Every file of the unit there at its recorded size (one lstat each: this only
         decides whether to render; nothing is removed or written because of it)."""
         for name, size in unit.files.items():
-            st = file_stat(self.root / name)
+            st = file_stat(os.path.join(self.root, name))
             if st is None or st.st_size != size:
                 return False
         return True
