@@ -354,3 +354,23 @@ def test_kept_pages_stay_in_pelican_sitemap(sites: tuple[Site, Site]) -> None:
 
     assert any("/tea-d-" in url for url in urls(scratch))
     assert urls(inc) == urls(scratch)
+
+
+def test_the_names_pelican_keeps_and_the_names_a_manifest_may_hold() -> None:
+    from review_feed.settings import load_settings
+    from review_feed.site.incremental import retained_names, safe_name
+
+    defaults = load_settings({}, {})
+    assert retained_names(defaults) == [MANIFEST_NAME, "reviews", "widgets"]
+    custom = load_settings(
+        {
+            "REVIEW_FEED_PRODUCT_SAVE_AS": "{slug}/index.html",  # one folder a product: not kept
+            "REVIEW_FEED_STYLESHEET": "reviews.css",
+            "REVIEW_FEED_WIDGET_DIR": "embed/v1",
+        },
+        {},
+    )
+    assert retained_names(custom) == [MANIFEST_NAME, "reviews", "embed", "reviews.css"]
+    assert all(map(safe_name, ["a", "a/b.html", ".well-known/x", "a..b/c"]))
+    bad = ["", ".", "..", "../x", "a/../b", "a/./b", "a//b", "a/", "/a", "a\\b", "a\x00", None]
+    assert not any(map(safe_name, bad))
