@@ -56,13 +56,10 @@ LOCAL_FIELDS = frozenset({"snapshot", "cache", "source", "sync"})
 
 
 def digest(*parts: object) -> str:
-    """A hash of the parts' reprs (deterministic for str, numbers, tuples, named
+    """A hash of the parts' repr (deterministic for str, numbers, tuples, named
     tuples and dataclasses of them: what the view's data is made of)."""
-    h = hashlib.blake2b(digest_size=16)
-    for part in parts:
-        h.update(repr(part).encode("utf-8", "backslashreplace"))
-        h.update(b"\x00")
-    return h.hexdigest()
+    text = repr(parts).encode("utf-8", "backslashreplace")
+    return hashlib.blake2b(text, digest_size=16).hexdigest()
 
 
 def rows(reviews: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
