@@ -11,7 +11,9 @@ Sections (see bench/README.md and docs/performance.md):
   3. a no-op night: seconds and bytes changed (must be 0);
   4. the Pelican build of every page and widget, against Pelican's writer floor
      (bench/pelican_floor: the same number of trivial pages through Pelican's Writer);
-  5. widget weight, raw and gzipped.
+  5. widget weight, raw and gzipped;
+  6. the nightly publish build (publishconf.py), cold and warm: time, files rewritten,
+     output size and files, peak RSS (bench/nightly.py).
 
 Every measured program runs in a fresh process; wall time and peak RSS (os.wait4's
 ru_maxrss) are taken from outside, the same way for ours, the baselines and the floors.
@@ -39,6 +41,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import genfeed  # noqa: E402
+import nightly  # noqa: E402
 
 PY = sys.executable
 MB = 1024 * 1024
@@ -256,6 +259,7 @@ def nights(a, work: Path, logs: Path, man: dict) -> tuple[dict, dict]:
     # expected reviews after: + new - deleted (updates hit existing reviews)
     expect = man["full"]["rows"] + acts["NEW"] - acts["DELETE"]
     print(f"- nightly delta ({night['rows']:,} rows): ours, baseline")
+    nightly.keep_snapshot(snap, work / "snap-before-night")  # yesterday's, for section 6
     before = tree_state(snap)
     cmd = [*_review_feed_cmd(), "sync", "--source", str(src), "--snapshot", str(snap)]
     d: dict = {"rows": night["rows"], "actions": acts}
@@ -525,6 +529,7 @@ def targets(r: dict) -> list[dict]:
     )
     v = (w.get("loader") or {}).get("gzip_bytes")
     add("loader script, gzip", v, None if v is None else v < 2 * KB, "< 2 KB")
+    nightly.add_targets(r, add)
     return t
 
 
@@ -542,7 +547,7 @@ def checks(r: dict, man: dict) -> list[dict]:
             for k, v in node.items():
                 walk(f"{prefix}.{k}" if prefix else k, v)
 
-    for sec in ("full_load", "delta", "noop", "build"):
+    for sec in ("full_load", "delta", "noop", "build", "nightly_build"):
         walk(sec, r.get(sec, {}))
     _review_checks(r, man, add)
     return out
@@ -597,7 +602,7 @@ def table(r: dict) -> str:
         f"Sizes: {a['reviews']:,} reviews, {a['products']:,} products, delta {a['delta']:,} rows.",
         "",
     ]
-    for part in (_full_rows, _night_rows, _build_rows, _weight_rows, _target_rows):
+    for part in (_full_rows, _night_rows, _build_rows, _weight_rows, _nightly_rows, _target_rows):
         L += part(r)
     return "\n".join(L)
 
@@ -705,6 +710,10 @@ def _weight_rows(r: dict) -> list[str]:
     return [*L, ""]
 
 
+def _nightly_rows(r: dict) -> list[str]:
+    return nightly.rows(r, _sec, _f)
+
+
 def _target_rows(r: dict) -> list[str]:
     L = ["| Target | goal | measured | (same ratio in CPU time) | |", "|---|---|---:|---:|---|"]
     for t in r.get("targets", []):
@@ -773,7 +782,9 @@ def main(argv: list[str] | None = None) -> int:
         help="only the pyinstrument runs (the build one needs a previous run's snapshot)",
     )
     ap.add_argument(
-        "--sections", default="full,nights,build,widgets", help="subset to run (comma-separated)"
+        "--sections",
+        default="full,nights,build,widgets,nightly",
+        help="subset to run (comma-separated)",
     )
     a = ap.parse_args(argv)
     a.products = a.products or max(1, a.reviews // 20)
@@ -817,6 +828,13 @@ def main(argv: list[str] | None = None) -> int:
         save()
     if "widgets" in sections:
         r["widgets"] = widget_weight(a, work)
+        save()
+    if "nightly" in sections:
+
+        def env(snap: Path) -> dict[str, str]:
+            return _clean_env(REVIEW_FEED_SNAPSHOT=str(snap), REVIEW_FEED_SYNC="false")
+
+        r["nightly_build"] = nightly.nightly_build(work, logs, REPO, measure, env)
     save()
     print()
     print(table(r))

@@ -152,7 +152,13 @@ def test_small_run_has_every_section(small_run):
     w = r["widgets"]
     for k in ("fragment", "loader", "product_page"):
         assert 0 < w[k]["gzip_bytes"] < w[k]["bytes"]
-    assert len(r["targets"]) == 13
+    n = r["nightly_build"]
+    assert all(n[k]["exit"] == 0 for k in ("cold", "warm", "again"))
+    assert n["cold"]["units"]["products_rendered"] >= 100
+    assert 0 < n["warm"]["units"]["products_rendered"] < n["cold"]["units"]["products_rendered"]
+    assert 0 < n["warm"]["files_rewritten"] < n["warm"]["files"]
+    assert n["again"]["units"]["products_rendered"] == 0  # nothing changed, nothing rendered
+    assert len(r["targets"]) == 19
     assert all(t["pass"] is not None for t in r["targets"] if t["goal"] != "-")
 
 
@@ -166,5 +172,11 @@ def test_small_run_prints_the_table(small_run):
         assert t["target"] in table
     budgeted = [t for t in r["targets"] if t["pass"] is not None]
     assert table.count("PASS") + table.count("MISS") == len(budgeted)
-    for section in ("1. Full load", "2-3. Nights", "4. Pelican build", "5. Weight"):
+    for section in (
+        "1. Full load",
+        "2-3. Nights",
+        "4. Pelican build",
+        "5. Weight",
+        "6. Nightly publish build",
+    ):
         assert section in table

@@ -9,32 +9,44 @@ pages are written in `generate_output`. No network unless REVIEW_FEED_SYNC.
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from markupsafe import Markup
 from pelican.generators import Generator
 from pelican.utils import get_relative_path, path_to_url
 
 from ..errors import ReviewFeedError, StoreError
 from ..model import Review
-from ..settings import Settings, load_settings
 from ..store import read_reviews
 from . import jsonld
 from .assets import write_asset
 from .data import ProductReviews, aggregate, build_data
-from .i18n import Translator, resolve_lang
+from .i18n import Translator
+from .incremental import (
+    IncrementalBuild,
+    announce_kept,
+    code_key,
+    digest,
+    field_values,
+    layout_chrome,
+    retained_names,
+    rows,
+    settings_key,
+    templates_key,
+)
+from .inputs import declared_products, fail, site_settings, sync_failure
 from .insert import insert_blocks
 from .legacy import old_path_refs, write_old_product_paths
 from .noindex import exclude_from_sitemap
 from .pages import review_page
 from .slugs import product_slug
 from .templating import page_layout, stylesheet, theme_blocks
-from .view import Listing, ListingPage, ReviewFeed, check_locations, review_feed
+from .view import Listing, ListingPage, ReviewFeed, review_feed
 from .widgets import check_widget_dir, widget_templates, write_widget, write_widget_assets
 
 if TYPE_CHECKING:
-    from ..sync import SyncReport
+    pass
 
 log = logging.getLogger("review_feed.site.generator")
 
@@ -50,49 +62,6 @@ THEME_BLOCKS = {
 }
 
 
-def fail(exc: ReviewFeedError) -> ReviewFeedError:
-    """Make Pelican's CLI exit with our code (it reads `exitcode`)."""
-    exc.exitcode = exc.exit_code  # type: ignore[attr-defined]
-    return exc
-
-
-def sync_failure(report: SyncReport) -> ReviewFeedError:
-    """The one-line error a failed build-time sync ends the build with (the CLI's exit code)."""
-    worst = max(report.errors, key=lambda e: e.exit_code, default=None)
-    why = worst.message if worst else "rows were rejected in strict mode (listed above)"
-    exc = ReviewFeedError(f"the sync before the build failed, nothing was published: {why}")
-    exc.exit_code = report.exit_code
-    return exc
-
-
-def site_settings(pelican_settings: dict[str, Any]) -> tuple[Settings, str]:
-    """REVIEW_FEED_* settings validated for a build, and the language to use."""
-    try:
-        settings = load_settings(pelican_settings)
-        check_locations(settings)
-        lang = resolve_lang(settings.lang, pelican_settings.get("DEFAULT_LANG"))
-    except ReviewFeedError as exc:
-        raise fail(exc) from None
-    return settings, lang
-
-
-def declared_products(context: dict[str, Any]) -> dict[str, tuple[str, str]]:
-    """ref -> (title, url) of the page declaring it (first by source path).
-
-    Only pages name products: an article (a blog post about a product) shows its
-    widget but its title is not the product's name.
-    """
-    found: dict[str, tuple[str, str]] = {}
-    pages = [*(context.get("pages") or []), *(context.get("hidden_pages") or [])]
-    for item in sorted(pages, key=lambda c: str(c.source_path)):
-        ref = str(item.metadata.get("product_ref") or "").strip()
-        if ref and ref not in found:
-            # Titles may carry markup or entities (typogrify): the name is plain text.
-            title = Markup(str(getattr(item, "title", "") or "")).striptags()
-            found[ref] = (title, item.url)
-    return found
-
-
 class ReviewFeedGenerator(Generator):
     """Writes `reviews/`, `reviews/products/` and one page per product."""
 
@@ -101,6 +70,7 @@ class ReviewFeedGenerator(Generator):
         self.rf_settings, self.rf_lang = site_settings(self.settings)
         exclude_from_sitemap(self.settings, self.rf_settings)
         self.view: ReviewFeed | None = None
+        self._pages: list[tuple[str, str]] = []  # the current unit's pages (save_as, url)
 
     # --- context
     def generate_context(self) -> None:
@@ -182,22 +152,37 @@ class ReviewFeedGenerator(Generator):
     # --- output
     def generate_output(self, writer: Any) -> None:
         """Write the output a unit at a time: the brand (its pages and widget), each
-        product (its pages, widget and old paths), the products index, the shared files."""
+        product (its pages, widget and old paths), the products index, the shared
+        files; a unit whose inputs did not change keeps its files (incremental.py)."""
         view = self.view
         assert view is not None, "generate_context runs first"
         check_widget_dir(view.settings)
         layout = page_layout(self.env)
         self._check_theme(view, layout)
         templates = widget_templates(self.env)
-        written = self._write_listing(writer, view.brand, "review_feed/brand", layout)
-        written += write_widget(writer, view, templates, self.context, None)
+        delete = bool(self.settings.get("DELETE_OUTPUT_DIRECTORY"))
+        clear = retained_names(view.settings) if delete else []
+        key = self._build_key(layout)
+        build, why = IncrementalBuild.start(writer.output_path, key, clear=clear)
+        unit = partial(self._unit, build)
+        brand = view.brand
+
+        def write_brand() -> list[str]:
+            written = self._write_listing(writer, brand, "review_feed/brand", layout)
+            return written + write_widget(writer, view, templates, self.context, None)
+
+        # (a list's aggregate is computed from its reviews: they are its fingerprint)
+        unit("brand", digest(rows(brand.reviews)), write_brand)
         old_paths = old_path_refs(view)
         for ref, p in view.products.items():
-            written += self._write_listing(writer, view.listing(p), "review_feed/product", layout)
-            written += write_widget(writer, view, templates, self.context, ref)
-            if ref in old_paths:
-                written += write_old_product_paths(writer, view, self.context, ref)
-        written += self._write(
+            old = ref in old_paths
+            write = partial(self._write_product, writer, templates, layout, ref, old)
+            data = (p.slug, p.name, rows(p.reviews), view.content_urls.get(ref), old)
+            unit(f"product:{ref}", digest(ref, *data), write)
+        products = view.products.values()
+        index = [(p.ref, p.slug, p.name, field_values(p.aggregate)) for p in products]
+        write_index = partial(
+            self._write,
             writer,
             view.settings.products_save_as,
             view.settings.products_url,
@@ -206,8 +191,56 @@ class ReviewFeedGenerator(Generator):
             title=view.t.text("products_title"),
             summary=view.t.text("products_intro"),
         )
-        written += self._write_shared(writer, view, templates)
-        log.info("[review-feed] wrote %d files", len(written))
+        unit("index", digest(index, view.content_urls), write_index)
+        unit("shared", "", partial(self._write_shared, writer, view, templates))
+        removed = build.finish()
+        log.info(
+            "[review-feed] units: %d rendered (%d products), %d kept (%d products), "
+            "%d files removed%s",
+            build.rendered,
+            build.rendered_products,
+            build.kept,
+            build.kept_products,
+            removed,
+            f" (full build: {why})" if why else "",
+        )
+
+    def _write_product(
+        self, writer: Any, templates: Any, layout: str, ref: str, old_paths: bool
+    ) -> list[str]:
+        """One product's files: its pages, its widget files, its old paths."""
+        view = self.view
+        assert view is not None
+        p = view.products[ref]
+        written = self._write_listing(writer, view.listing(p), "review_feed/product", layout)
+        written += write_widget(writer, view, templates, self.context, ref)
+        if old_paths:
+            written += write_old_product_paths(writer, view, self.context, ref)
+        return written
+
+    def _build_key(self, layout: str) -> str:
+        """What every unit is rendered from: our code and assets, every template, the
+        settings, and the theme's layout around a fixed page (its menus, page and
+        article lists, dates: whatever the rest of the site makes it draw)."""
+        view = self.view
+        assert view is not None
+        template = self.get_template("review_feed/page")
+        return digest(
+            code_key(),
+            templates_key(self.env),
+            settings_key(self.settings, view.settings),
+            layout_chrome(template, self.context, layout, view.lang),
+            view.lang,
+            view.brand_name,
+            view.site_url,
+        )
+
+    def _unit(self, build: IncrementalBuild, name: str, fingerprint: str, render: Any) -> None:
+        """Render a unit (recording its pages) or keep it (announcing its pages)."""
+        self._pages = []
+        unit, kept = build.run(name, fingerprint, render, lambda: self._pages)
+        if kept:
+            announce_kept(unit.pages, self.output_path, self.context, self.rf_lang)
 
     def _write_shared(self, writer: Any, view: ReviewFeed, templates: Any) -> list[str]:
         """The files every page or widget shares: the pages' stylesheet, the widgets'
@@ -323,6 +356,7 @@ class ReviewFeedGenerator(Generator):
             settings=self.settings,
             context=self.context,
         )
+        self._pages.append((save_as, url))
         writer.write_file(
             save_as,
             self.get_template("review_feed/page"),

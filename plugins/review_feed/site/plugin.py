@@ -26,8 +26,11 @@ from markupsafe import Markup, escape
 
 from ..errors import ReviewFeedError
 from ..publish import check_build_output
+from ..settings import load_settings
 from . import insert, templating
-from .generator import ReviewFeedGenerator, site_settings
+from .generator import ReviewFeedGenerator
+from .incremental import retained_names
+from .inputs import site_settings
 from .view import ReviewFeed
 from .widgets import render_fragment
 
@@ -35,6 +38,7 @@ from .widgets import render_fragment
 def register() -> None:
     from pelican import signals
 
+    signals.initialized.connect(keep_our_output)
     signals.get_generators.connect(get_generators)
     signals.generator_init.connect(extend_environment)
     signals.finalized.connect(check_output_for_host)
@@ -52,6 +56,20 @@ class OneLineErrors(logging.Filter):
         if isinstance(exc, ReviewFeedError):
             record.exc_info = None
         return True
+
+
+def keep_our_output(pelican: Any) -> None:
+    """With DELETE_OUTPUT_DIRECTORY, keep our top-level folders (and the manifest) out of
+    Pelican's cleaning: the build keeps the units that did not change (incremental.py)
+    and removes the rest itself; Pelican's own files are still rebuilt from scratch."""
+    if not pelican.delete_outputdir:
+        return
+    try:
+        names = retained_names(load_settings(pelican.settings))
+    except ReviewFeedError:
+        return  # the generator reports invalid settings, before anything is written
+    kept = list(pelican.output_retention or ())
+    pelican.output_retention = [*kept, *(n for n in names if n not in kept)]
 
 
 def get_generators(_pelican: Any) -> type[ReviewFeedGenerator]:

@@ -1,0 +1,142 @@
+"""Section 6 of the benchmark: the nightly publish build, cold and warm (bench/README.md).
+
+The site's real `pelican content -s publishconf.py` (DELETE_OUTPUT_DIRECTORY, as
+in CI), three times into one output folder, each a fresh process:
+
+- cold: an empty folder, the snapshot as it was before the night;
+- warm: yesterday's output and manifest, the snapshot after the night;
+- again: the same snapshot once more (nothing changed).
+
+Every file of the output is stat'ed before and after each build: a file is
+rewritten when it is new or its (mtime_ns, size, inode) changed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+PY = sys.executable
+GB = 1000**3  # the hosts' "1 GB"
+UNITS = re.compile(r"units: (\d+) rendered \((\d+) products\), (\d+) kept \((\d+) products\)")
+
+
+def keep_snapshot(snap: Path, copy: Path) -> None:
+    """A hard-link copy of the snapshot before the night (sync replaces files, never
+    writes into one, so the copy keeps yesterday's bytes)."""
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(snap, copy, copy_function=os.link)
+
+
+def file_state(root: Path) -> dict[str, tuple[int, int, int]]:
+    """relative path -> (mtime_ns, size, inode) of every file under root."""
+    out: dict[str, tuple[int, int, int]] = {}
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            st = os.lstat(os.path.join(folder, name))
+            rel = os.path.relpath(os.path.join(folder, name), root)
+            out[rel] = (st.st_mtime_ns, st.st_size, st.st_ino)
+    return out
+
+
+def state_diff(before: dict, after: dict) -> dict:
+    rewritten = [k for k, v in after.items() if before.get(k) != v]
+    return {
+        "files": len(after),
+        "bytes": sum(v[1] for v in after.values()),
+        "files_rewritten": len(rewritten),
+        "files_removed": sum(1 for k in before if k not in after),
+        "share_rewritten": round(len(rewritten) / len(after), 4) if after else None,
+        "rewritten_sample": sorted(rewritten)[:20],
+    }
+
+
+def units_line(logs: Path, name: str) -> dict | None:
+    """The build's own count of units rendered and kept (its log line)."""
+    for suffix in (".out", ".err"):
+        p = logs / f"{name}{suffix}"
+        if p.exists():
+            m = UNITS.search(p.read_text("utf-8", errors="replace"))
+            if m:
+                keys = ("units_rendered", "products_rendered", "units_kept", "products_kept")
+                return dict(zip(keys, map(int, m.groups()), strict=True))
+    return None
+
+
+def nightly_build(
+    work: Path, logs: Path, repo: Path, measure: Callable[..., dict], env: Callable[..., dict]
+) -> dict:
+    before, after = work / "snap-before-night", work / "snap-csv"
+    if not (before.is_dir() and after.is_dir()):
+        return {"skipped": "no snapshot from before the night (run the full and nights sections)"}
+    out = work / "site-nightly"
+    shutil.rmtree(out, ignore_errors=True)
+    # -v: the build's INFO line counting the units it rendered and kept
+    cmd = [PY, "-m", "pelican", "content", "-s", "publishconf.py", "-v", "-o", str(out)]
+    res: dict = {}
+    prev: dict = {}
+    for name, snap in (("cold", before), ("warm", after), ("again", after)):
+        print(f"- nightly publish build: {name}")
+        # a wide console: rich does not wrap the log lines
+        m = measure(f"build-{name}", cmd, logs, cwd=repo, env={**env(snap), "COLUMNS": "400"})
+        now = file_state(out)
+        m.update(state_diff(prev, now))
+        m["units"] = units_line(logs, f"build-{name}")
+        res[name] = m
+        prev = now
+    cold, warm = res["cold"], res["warm"]
+    for key in ("seconds", "cpu_seconds"):
+        if cold.get(key) and warm.get(key) is not None:
+            res[f"warm_vs_cold_{key}"] = round(warm[key] / cold[key], 4)
+    return res
+
+
+def add_targets(r: dict, add: Callable[..., None]) -> None:
+    n = r.get("nightly_build") or {}
+    if "cold" not in n:
+        return
+    v = n.get("warm_vs_cold_seconds")
+    cpu = n.get("warm_vs_cold_cpu_seconds")
+    add("warm nightly build / cold full build, time", v, v is not None and v <= 0.1, "<= 0.10", cpu)
+    v = n["warm"].get("share_rewritten")
+    ok = v is not None and v <= 0.1
+    add("files rewritten by the warm build / output files", v, ok, "<= 0.10")
+    size = round(n["warm"]["bytes"] / 1e6, 1)
+    add("output size (MB, 10^6 bytes)", size, size * 1e6 < GB, "< 1,000 MB (1 GB)")
+    files = n["warm"]["files"]
+    add("output files", files, files < 200_000, "< 200,000")
+    for name in ("cold", "warm"):
+        v = n[name].get("peak_rss_mb")
+        add(f"peak memory, {name} nightly build (MB)", v, v is not None and v < 2048, "< 2 GB")
+
+
+def rows(r: dict, sec: Callable[[dict], str], f: Callable[..., str]) -> list[str]:
+    n = r.get("nightly_build")
+    if not n:
+        return []
+    if "cold" not in n:
+        return [f"6. Nightly publish build: skipped ({n.get('skipped')})", ""]
+    L = [
+        "| 6. Nightly publish build | seconds | CPU s | products rendered / kept "
+        "| files rewritten | output files | output MB | peak RSS MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    labels = {
+        "cold": "cold: empty output, snapshot before the night",
+        "warm": "warm: yesterday's output, the night applied",
+        "again": "again: nothing changed",
+    }
+    for name, label in labels.items():
+        m = n[name]
+        u = m.get("units") or {}
+        units = f"{f(u.get('products_rendered'))} / {f(u.get('products_kept'))}"
+        L.append(
+            f"| {label} | {sec(m)} | {f(m['cpu_seconds'])} | {units} "
+            f"| {f(m['files_rewritten'])} | {f(m['files'])} | {f(round(m['bytes'] / 1e6, 1))} "
+            f"| {f(m['peak_rss_mb'])} |"
+        )
+    return [*L, ""]

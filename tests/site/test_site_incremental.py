@@ -1,0 +1,376 @@
+"""The incremental build: yesterday's output + tonight's snapshot == a build from scratch.
+
+Each test builds snapshot S1 then S2 into one output folder (the publish
+settings: DELETE_OUTPUT_DIRECTORY) and S2 alone into an empty one, with real
+Pelican runs, and compares the two folders file by file (names and bytes).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from review_feed.model import Review
+from review_feed.site.incremental import MANIFEST_NAME, canonical
+from review_feed.store import write_reviews
+from sitebuild import REPO, product_review, site_review
+
+PRODUCTS = ("TEA-A", "TEA-B", "TEA-C", "TEA-D")
+
+
+class Site:
+    """One site folder (content, theme copy, snapshot) built into `output`."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.output = root / "output"
+        (root / "content" / "pages").mkdir(parents=True)
+        shutil.copytree(REPO / "themes" / "lumiere", root / "theme")
+
+    def page(self, name: str, text: str) -> None:
+        (self.root / "content" / "pages" / name).write_text(text, "utf-8")
+
+    def theme_file(self, name: str, text: str) -> None:
+        path = self.root / "theme" / "templates" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, "utf-8")
+
+    def build(self, reviews: Iterable[Review], **settings: Any) -> None:
+        from pelican import Pelican
+        from pelican.settings import read_settings
+
+        snapshot = self.root / "snapshot"
+        shutil.rmtree(snapshot, ignore_errors=True)
+        write_reviews(snapshot, list(reviews))
+        override = {
+            "PATH": str(self.root / "content"),
+            "OUTPUT_PATH": str(self.output),
+            "PAGE_PATHS": ["pages"],
+            "ARTICLE_PATHS": ["articles"],
+            "PAGE_URL": "teas/{slug}/",
+            "PAGE_SAVE_AS": "teas/{slug}/index.html",
+            "THEME": str(self.root / "theme"),
+            "PLUGIN_PATHS": [str(REPO / "plugins")],
+            "PLUGINS": ["review_feed"],
+            "SITENAME": "Test Tea Shop",
+            "SITEURL": "https://shop.example",
+            "RELATIVE_URLS": False,
+            "DELETE_OUTPUT_DIRECTORY": True,
+            "TIMEZONE": "UTC",
+            "FEED_ALL_ATOM": None,
+            "CATEGORY_FEED_ATOM": None,
+            "TRANSLATION_FEED_ATOM": None,
+            "AUTHOR_FEED_ATOM": None,
+            "AUTHOR_FEED_RSS": None,
+            "CACHE_CONTENT": False,
+            "LOAD_CONTENT_CACHE": False,
+            "REVIEW_FEED_SNAPSHOT": str(snapshot),
+            "REVIEW_FEED_PAGE_SIZE": 4,
+        }
+        override.update(settings)
+        Pelican(read_settings(None, override=override)).run()
+
+    def files(self) -> dict[str, bytes]:
+        return {
+            p.relative_to(self.output).as_posix(): p.read_bytes()
+            for p in sorted(self.output.rglob("*"))
+            if p.is_file()
+        }
+
+    def stats(self) -> dict[str, tuple[int, int]]:
+        return {
+            p.relative_to(self.output).as_posix(): (p.stat().st_mtime_ns, p.stat().st_ino)
+            for p in self.output.rglob("*")
+            if p.is_file()
+        }
+
+
+@pytest.fixture
+def sites(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Site, Site]:
+    """(incremental, scratch): two site folders alike."""
+    for name in list(os.environ):
+        if name.startswith("REVIEW_FEED_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    return Site(tmp_path / "incremental"), Site(tmp_path / "scratch")
+
+
+def night1() -> list[Review]:
+    reviews = [site_review(i, 5 - i % 4) for i in range(6)]
+    n = 100
+    for k, ref in enumerate(PRODUCTS):
+        for _ in range(3 + 3 * k):  # TEA-C and TEA-D run over several pages
+            reviews.append(product_review(n, ref, 1 + n % 5, product_name=f"Tea {ref}"))
+            n += 1
+    return reviews
+
+
+def night2() -> list[Review]:
+    """New, updated and deleted reviews across several products; a new product."""
+    reviews = [r for r in night1() if r.id not in ("P112", "P113")]  # deleted (TEA-C)
+    reviews = [r._replace(text="Updated") if r.id == "P104" else r for r in reviews]  # TEA-B
+    reviews.append(product_review(200, "TEA-A", 2, product_name="Tea TEA-A"))
+    reviews.append(product_review(201, "TEA-E", 4, product_name="Tea TEA-E"))
+    return reviews
+
+
+def assert_same(incremental: Site, scratch: Site) -> None:
+    got, want = incremental.files(), scratch.files()
+    assert sorted(got) == sorted(want)
+    assert [name for name in want if got[name] != want[name]] == []
+
+
+def product_files(site: Site, ref: str) -> list[str]:
+    doc = json.loads((site.output / MANIFEST_NAME).read_text("utf-8"))
+    return sorted(doc["body"]["units"][f"product:{ref}"]["files"])
+
+
+def test_a_night_of_changes_matches_a_full_build_and_keeps_the_rest(
+    sites: tuple[Site, Site], caplog: pytest.LogCaptureFixture
+) -> None:
+    inc, scratch = sites
+    inc.build(night1())
+    before = inc.stats()
+    kept = product_files(inc, "TEA-D")
+    inc.build(night2())
+    scratch.build(night2())
+    assert_same(inc, scratch)
+    after = inc.stats()
+    assert kept and all(after[name] == before[name] for name in kept)  # not rewritten
+    assert any(after[name] != before[name] for name in product_files(inc, "TEA-A"))
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="review_feed"):
+        inc.build(night2())  # no change
+    assert "units: 0 rendered (0 products), 8 kept (5 products)" in caplog.text
+    ours = [n for n in after if n.startswith(("reviews/", "widgets/"))]
+    again = inc.stats()
+    assert ours and all(again[n] == after[n] for n in ours)
+    assert_same(inc, scratch)
+
+
+def test_a_product_whose_last_review_is_deleted_loses_its_files(
+    sites: tuple[Site, Site],
+) -> None:
+    inc, scratch = sites
+    inc.build(night1())
+    gone = product_files(inc, "TEA-C")
+    s2 = [r for r in night1() if r.product_ref != "TEA-C"]
+    inc.build(s2)
+    scratch.build(s2)
+    assert_same(inc, scratch)
+    assert gone and not any((inc.output / name).exists() for name in gone)
+
+
+@pytest.mark.parametrize("edit", ["theme layout", "our template through the theme"])
+def test_a_template_edit_renders_everything_again(sites: tuple[Site, Site], edit: str) -> None:
+    inc, scratch = sites
+    inc.build(night1())
+    for site in sites:
+        if edit == "theme layout":
+            base = (site.root / "theme" / "templates" / "base.html").read_text("utf-8")
+            site.theme_file("base.html", base.replace("</body>", "<p>New footer</p></body>"))
+        else:
+            ours = REPO / "plugins/review_feed/site/templates/review_feed/widget.html"
+            site.theme_file("review_feed/widget.html", ours.read_text("utf-8") + "<!-- v2 -->\n")
+    inc.build(night1())
+    scratch.build(night1())
+    assert_same(inc, scratch)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{"REVIEW_FEED_PAGE_SIZE": 2}, {"SITEURL": "https://other.example"}, {"DEFAULT_LANG": "fr"}],
+)
+def test_a_settings_change_renders_everything_again(
+    sites: tuple[Site, Site], settings: dict[str, Any]
+) -> None:
+    inc, scratch = sites
+    inc.build(night1())
+    inc.build(night1(), **settings)
+    scratch.build(night1(), **settings)
+    assert_same(inc, scratch)
+
+
+def test_a_content_page_declaring_a_product(sites: tuple[Site, Site]) -> None:
+    """A hidden page names TEA-B as the feed does: only the link to it is new."""
+    inc, scratch = sites
+    inc.build(night1())
+    for site in sites:
+        site.page("b.md", "Title: Tea TEA-B\nStatus: hidden\nproduct_ref: TEA-B\n\nTea.\n")
+    inc.build(night1())
+    scratch.build(night1())
+    assert_same(inc, scratch)
+
+
+def test_a_new_page_in_the_themes_menu(sites: tuple[Site, Site]) -> None:
+    """Pelican's simple theme lists the pages in its menu, on every page."""
+    inc, scratch = sites
+    inc.build(night1(), THEME="simple")
+    for site in sites:
+        site.page("about.md", "Title: About us\n\nWho we are.\n")
+    inc.build(night1(), THEME="simple")
+    scratch.build(night1(), THEME="simple")
+    assert_same(inc, scratch)
+
+
+def test_a_brand_review_the_theme_shows_on_every_page(sites: tuple[Site, Site]) -> None:
+    """The demo theme's footer shows the brand's rating: it changes every page."""
+    inc, scratch = sites
+    inc.build(night1())
+    s2 = [*night1(), site_review(50, 1)]
+    inc.build(s2)
+    scratch.build(s2)
+    assert_same(inc, scratch)
+
+
+def rewrite_manifest(site: Site, change: Any) -> None:
+    path = site.output / MANIFEST_NAME
+    doc = json.loads(path.read_text("utf-8"))
+    change(doc["body"])
+    doc["checksum"] = __import__("hashlib").sha256(canonical(doc["body"])).hexdigest()
+    path.write_text(json.dumps(doc), "utf-8")
+
+
+def spoil_units(body: dict[str, Any]) -> None:
+    """A manifest claiming every product is up to date, one naming a file outside."""
+    body["units"]["product:TEA-A"]["files"]["../outside.txt"] = 4
+
+
+def alter(site: Site) -> None:
+    """Drop TEA-C's last page from its files without updating the checksum: trusted,
+    the page the night makes stale would stay."""
+    path = site.output / MANIFEST_NAME
+    doc = json.loads(path.read_text("utf-8"))
+    files = doc["body"]["units"]["product:TEA-C"]["files"]
+    del files[sorted(n for n in files if "/page/3/" in n)[0]]
+    path.write_text(json.dumps(doc), "utf-8")
+
+
+MANIFESTS = {
+    "missing": lambda site: (site.output / MANIFEST_NAME).unlink(),
+    "corrupt": lambda site: (site.output / MANIFEST_NAME).write_text("{not json", "utf-8"),
+    "altered": lambda site: alter(site),
+    "foreign": lambda site: rewrite_manifest(site, lambda b: b.update(key="0" * 32)),
+    "escaping": lambda site: rewrite_manifest(site, spoil_units),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MANIFESTS))
+def test_an_unusable_manifest_means_a_full_build(sites: tuple[Site, Site], case: str) -> None:
+    inc, scratch = sites
+    outside = inc.root / "outside.txt"
+    outside.write_text("mine", "utf-8")
+    inc.build(night1())
+    # a file of a product the night leaves alone, changed at the same size: only a
+    # full build writes it again
+    damaged = inc.output / product_files(inc, "TEA-D")[0]
+    damaged.write_bytes(damaged.read_bytes().replace(b"<!", b"<?", 1))
+    MANIFESTS[case](inc)
+    inc.build(night2())
+    scratch.build(night2())
+    assert_same(inc, scratch)
+    assert outside.read_text("utf-8") == "mine"
+
+
+def test_a_damaged_or_missing_file_is_written_again(sites: tuple[Site, Site]) -> None:
+    inc, scratch = sites
+    inc.build(night1())
+    files = product_files(inc, "TEA-D")
+    (inc.output / files[0]).write_text("", "utf-8")
+    (inc.output / files[-1]).unlink()
+    inc.build(night1())
+    scratch.build(night1())
+    assert_same(inc, scratch)
+
+
+def test_nothing_is_removed_through_a_symlink(sites: tuple[Site, Site]) -> None:
+    """TEA-C's page folder replaced by a link to a folder elsewhere; TEA-C goes away."""
+    inc, _ = sites
+    inc.build(night1(), DELETE_OUTPUT_DIRECTORY=False)
+    victim = inc.root / "elsewhere"
+    victim.mkdir()
+    files = product_files(inc, "TEA-C")
+    folder = inc.output / Path(files[0]).parent
+    others = [n for n in files if not (inc.output / n).is_relative_to(folder)]
+    shutil.copytree(folder, victim, dirs_exist_ok=True)
+    shutil.rmtree(folder)
+    folder.symlink_to(victim, target_is_directory=True)
+    kept = sorted(p for p in victim.rglob("*") if p.is_file())
+    inc.build([r for r in night1() if r.product_ref != "TEA-C"], DELETE_OUTPUT_DIRECTORY=False)
+    assert kept and all(p.is_file() for p in kept)
+    assert others and not any((inc.output / n).exists() for n in others)  # removed
+
+
+def test_a_build_that_stops_half_way_leaves_no_manifest(
+    sites: tuple[Site, Site], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from review_feed.site import incremental
+
+    inc, scratch = sites
+    inc.build(night1())
+    calls = iter(range(100))
+
+    def crash(self: Any, *args: Any) -> Any:
+        if next(calls) == 3:
+            raise RuntimeError("killed")
+        return real(self, *args)
+
+    real = incremental.IncrementalBuild.run
+    monkeypatch.setattr(incremental.IncrementalBuild, "run", crash)
+    # TEA-B rendered (a text of the same size: its files keep their sizes), then a crash
+    same_size = [r._replace(text=r.text.upper()) if r.id == "P104" else r for r in night1()]
+    with pytest.raises(RuntimeError):
+        inc.build(same_size)
+    assert not (inc.output / MANIFEST_NAME).exists()
+    monkeypatch.setattr(incremental.IncrementalBuild, "run", real)
+    inc.build(night1())
+    scratch.build(night1())
+    assert_same(inc, scratch)
+
+
+def test_kept_pages_stay_in_pelican_sitemap(sites: tuple[Site, Site]) -> None:
+    """Kept pages are announced as written ones are (`content_written`).
+
+    Last in this file: pelican-sitemap stays connected to Pelican's signals for the
+    rest of the process once a build has loaded it (a build stopped by an exception
+    would leave it waiting for that build to finish)."""
+    pytest.importorskip("pelican.plugins.sitemap")
+    inc, scratch = sites
+    plugins = ["sitemap", "review_feed"]
+    inc.build(night1(), PLUGINS=plugins)
+    inc.build(night2(), PLUGINS=plugins)
+    scratch.build(night2(), PLUGINS=plugins)
+
+    def urls(site: Site) -> list[str]:
+        xml = (site.output / "sitemap.xml").read_text("utf-8")
+        return sorted(re.findall(r"<loc>(.*?)</loc>", xml))
+
+    assert any("/tea-d-" in url for url in urls(scratch))
+    assert urls(inc) == urls(scratch)
+
+
+def test_the_names_pelican_keeps_and_the_names_a_manifest_may_hold() -> None:
+    from review_feed.settings import load_settings
+    from review_feed.site.incremental import retained_names, safe_name
+
+    defaults = load_settings({}, {})
+    assert retained_names(defaults) == [MANIFEST_NAME, "reviews", "widgets"]
+    custom = load_settings(
+        {
+            "REVIEW_FEED_PRODUCT_SAVE_AS": "{slug}/index.html",  # one folder a product: not kept
+            "REVIEW_FEED_STYLESHEET": "reviews.css",
+            "REVIEW_FEED_WIDGET_DIR": "embed/v1",
+        },
+        {},
+    )
+    assert retained_names(custom) == [MANIFEST_NAME, "reviews", "embed", "reviews.css"]
+    assert all(map(safe_name, ["a", "a/b.html", ".well-known/x", "a..b/c"]))
+    bad = ["", ".", "..", "../x", "a/../b", "a/./b", "a//b", "a/", "/a", "a\\b", "a\x00", None]
+    assert not any(map(safe_name, bad))
