@@ -50,3 +50,11 @@ def test_demo_builds_and_matches_the_committed_snapshot(tmp_path):
     for path in tmp_path.rglob("*.html"):
         for block in LD_JSON.findall(path.read_text("utf-8")):
             json.loads(block)
+    # the review pages' stylesheet: linked once on a review page (from its content),
+    # in the head of the theme's other pages (their footer and home page show stars)
+    for url in ["reviews/", f"reviews/products/{product_slug(next(iter(data.products)))}/"]:
+        html = built.html(url)
+        assert html.count("review-feed.css") == 1, url
+        assert "review-feed.css" not in html[: html.index("</head>")], url
+    home = built.html("index.html")
+    assert "review-feed.css" in home[: home.index("</head>")]

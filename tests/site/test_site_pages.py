@@ -85,6 +85,24 @@ def test_review_details_order_date_and_replies_in_order(build_site):
         "Reply from Test Tea Shop · October 5, 2026",
         "Customer · October 6, 2026",
     ]
+    # one labelled article element, its parts its own children: no wrapper, no class
+    # or span that says again what the element already says
+    (art,) = item.xpath("./div[@role='article']")
+    assert [c.tag for c in art] == ["span", "h3", "p", "p", "div", "div", "div"]
+    (heading_id,) = art.xpath("./h3/@id")
+    assert art.get("aria-labelledby") == heading_id and art.xpath("./h3/@class") == []
+    assert art.xpath(".//p[@class='rfp-when']/*") == art.xpath(".//p[@class='rfp-when']/time")
+
+
+def test_review_pages_are_written_without_indentation(build_site):
+    """The review list and the page blocks around it are on every page: no indentation."""
+    built = build_site(brand_reviews(23), REVIEW_FEED_PAGE_SIZE=10)
+    for url in ["reviews/", "reviews/page/2/"]:
+        html = built.html(url)
+        end = html.index("</div>", html.index('<div class="rfp-notice"'))
+        ours = html[html.index('<div class="rfp ') : end]
+        assert "rfp-summary" in ours and "rfp-pagination" in ours and "rfp-notice" in ours
+        assert [line for line in ours.splitlines() if line[:1].isspace()] == [], url
 
 
 def test_product_pages_and_index(build_site):

@@ -131,6 +131,31 @@ def test_product_jsonld_fields(build_site):
     assert '"ratingValue":4.2' in html_fr and "4,2 sur 5" in html_fr
 
 
+def test_product_jsonld_lists_the_first_three_reviews_shown(build_site):
+    """A 20-review page marks up its aggregate and its first three reviews, not all 20."""
+    reviews = [
+        product_review(i, "SKU-100", 1 + i % 5, date=f"2026-10-{1 + i:02d}T10:00:00+01:00")
+        for i in range(25)
+    ]
+    built = build_site(reviews, REVIEW_FEED_PAGE_SIZE=20)
+    slug = product_slug("SKU-100")
+    tree = built.tree(f"reviews/products/{slug}/")
+    assert len(tree.xpath("//ul[@class='rfp-reviews']/li")) == 20
+    (doc,) = built.jsonld(f"reviews/products/{slug}/")
+    assert doc["aggregateRating"]["reviewCount"] == 25
+    assert [r["datePublished"] for r in doc["review"]] == [
+        "2026-10-25T10:00:00+01:00",
+        "2026-10-24T10:00:00+01:00",
+        "2026-10-23T10:00:00+01:00",
+    ]
+    (page2,) = built.jsonld(f"reviews/products/{slug}/page/2/")
+    assert [r["datePublished"][:10] for r in page2["review"]] == [
+        "2026-10-05",
+        "2026-10-04",
+        "2026-10-03",
+    ]
+
+
 def test_brand_page_has_no_aggregate_markup_by_default(build_site):
     reviews = [site_review(i, 5) for i in range(3)]
     built = build_site(reviews)

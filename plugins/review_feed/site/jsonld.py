@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from itertools import islice
 from typing import Any
 
 from markupsafe import Markup
 
 from ..model import Review
 from .data import Aggregate
+
+# Reviews listed in a block: the first ones shown. Google's review snippet needs the
+# aggregate or one review, and shows one result per page; every review of a 20-review
+# page (a fifth of the output at a million reviews) would earn nothing more.
+MARKED_REVIEWS = 3
 
 
 def script_json(obj: Any) -> str:
@@ -65,7 +71,8 @@ def review_item(r: Review) -> dict[str, Any]:
 def product(
     *, name: str, sku: str, agg: Aggregate, shown: Iterable[Review], url: str | None = None
 ) -> dict[str, Any] | None:
-    """One Product with its aggregate and the reviews shown; None without reviews."""
+    """One Product with its aggregate and the first MARKED_REVIEWS reviews shown; None
+    without reviews."""
     if agg.count == 0:
         return None
     obj: dict[str, Any] = {
@@ -77,7 +84,7 @@ def product(
     if url:
         obj["url"] = url
     obj["aggregateRating"] = aggregate_rating(agg)
-    reviews = [review_item(r) for r in shown]
+    reviews = [review_item(r) for r in islice(shown, MARKED_REVIEWS)]
     if reviews:
         obj["review"] = reviews
     return obj
@@ -93,7 +100,7 @@ def organization(
     if url:
         obj["url"] = url
     obj["aggregateRating"] = aggregate_rating(agg)
-    reviews = [review_item(r) for r in shown]
+    reviews = [review_item(r) for r in islice(shown, MARKED_REVIEWS)]
     if reviews:
         obj["review"] = reviews
     return obj
