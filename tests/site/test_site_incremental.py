@@ -230,6 +230,24 @@ def test_a_brand_review_the_theme_shows_on_every_page(sites: tuple[Site, Site]) 
     assert_same(inc, scratch)
 
 
+def test_the_demo_themes_footer_keeps_product_pages_when_a_brand_review_arrives(
+    sites: tuple[Site, Site],
+) -> None:
+    """The demo theme's footer shows the brand's average to a tenth and no count: a brand
+    review that leaves that figure alone re-renders the brand pages, not the products'."""
+    inc, scratch = sites
+    inc.build(night1())  # brand ratings 5, 4, 3, 2, 5, 4: 3.8
+    before = inc.stats()
+    s2 = [*night1(), site_review(50, 3.5)]  # 26.5 / 7 = 3.79: still 3.8
+    inc.build(s2)
+    scratch.build(s2)
+    assert_same(inc, scratch)
+    after = inc.stats()
+    kept = [n for p in PRODUCTS for n in product_files(inc, p)]
+    assert kept and all(after[n] == before[n] for n in kept)
+    assert after["reviews/index.html"] != before["reviews/index.html"]
+
+
 def rewrite_manifest(site: Site, change: Any) -> None:
     path = site.output / MANIFEST_NAME
     doc = json.loads(path.read_text("utf-8"))
