@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -225,8 +226,15 @@ def test_regenerate_rebuilds_on_change_and_never_syncs(site: Path) -> None:
         wait_for(rebuilt, 90, "the rebuild after a content change")
         assert "no-such-folder" not in log.read_text()
     finally:
-        os.killpg(proc.pid, 2)
-        proc.wait(timeout=20)
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            # Never leave it behind: once pytest removes the site, Pelican's autoreload
+            # loop would spin on the missing folders for as long as the machine runs.
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise
 
 
 def test_livereload_rebuilds_when_the_snapshot_changes(site: Path, tmp_path: Path) -> None:
