@@ -81,8 +81,11 @@ def nightly_build(
     prev: dict = {}
     for name, snap in (("cold", before), ("warm", after), ("again", after)):
         print(f"- nightly publish build: {name}")
-        # a wide console: rich does not wrap the log lines
-        m = measure(f"build-{name}", cmd, logs, cwd=repo, env={**env(snap), "COLUMNS": "400"})
+        # a wide console: rich does not wrap the log lines; no host check (publishconf's
+        # github-pages would fail an output over 1 GB after the build: the size is a budget
+        # reported below, not a reason to lose the timings)
+        run_env = {**env(snap), "COLUMNS": "400", "REVIEW_FEED_HOST": "none"}
+        m = measure(f"build-{name}", cmd, logs, cwd=repo, env=run_env)
         now = file_state(out)
         m.update(state_diff(prev, now))
         m["units"] = units_line(logs, f"build-{name}")
