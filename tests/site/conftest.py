@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from review_feed.model import Review
 from review_feed.store import write_reviews
-from sitebuild import REPO, BuildSite, Built
+from sitebuild import QUIET_BUILD, REPO, BuildSite, Built
 
 
 @pytest.fixture
@@ -50,13 +50,7 @@ def build_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> BuildSite:
             "RELATIVE_URLS": True,
             "TIMEZONE": "UTC",
             "DIRECT_TEMPLATES": [],
-            "FEED_ALL_ATOM": None,
-            "CATEGORY_FEED_ATOM": None,
-            "TRANSLATION_FEED_ATOM": None,
-            "AUTHOR_FEED_ATOM": None,
-            "AUTHOR_FEED_RSS": None,
-            "CACHE_CONTENT": False,
-            "LOAD_CONTENT_CACHE": False,
+            **QUIET_BUILD,
             "REVIEW_FEED_SNAPSHOT": str(root / "snapshot"),
         }
         override.update(settings)

@@ -20,7 +20,7 @@ import pytest
 from review_feed.model import Review
 from review_feed.site.incremental import MANIFEST_NAME, canonical
 from review_feed.store import write_reviews
-from sitebuild import REPO, product_review, site_review
+from sitebuild import QUIET_BUILD, REPO, product_review, site_review
 
 PRODUCTS = ("TEA-A", "TEA-B", "TEA-C", "TEA-D")
 
@@ -64,13 +64,7 @@ class Site:
             "RELATIVE_URLS": False,
             "DELETE_OUTPUT_DIRECTORY": True,
             "TIMEZONE": "UTC",
-            "FEED_ALL_ATOM": None,
-            "CATEGORY_FEED_ATOM": None,
-            "TRANSLATION_FEED_ATOM": None,
-            "AUTHOR_FEED_ATOM": None,
-            "AUTHOR_FEED_RSS": None,
-            "CACHE_CONTENT": False,
-            "LOAD_CONTENT_CACHE": False,
+            **QUIET_BUILD,
             "REVIEW_FEED_SNAPSHOT": str(snapshot),
             "REVIEW_FEED_PAGE_SIZE": 4,
         }
