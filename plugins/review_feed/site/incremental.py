@@ -40,6 +40,7 @@ from typing import Any
 
 from pelican import signals
 
+from .. import __version__
 from ..settings import Settings
 from .pages import review_page
 
@@ -111,8 +112,6 @@ def settings_key(pelican_settings: Mapping[str, Any], rf_settings: Settings) -> 
 def code_key() -> str:
     """The plugin itself: its version and every file of the package (code, templates,
     stylesheets, scripts), so an upgrade or a local edit re-renders everything."""
-    from .. import __version__
-
     package = Path(__file__).resolve().parents[1]
     files = sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     h = hashlib.blake2b(digest_size=16)
