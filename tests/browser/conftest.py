@@ -39,7 +39,7 @@ class Site:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
     """`pelican content -s pelicanconf.py` over the demo snapshot + hostile reviews."""
     from review_feed.site.data import build_data
-    from review_feed.store import read_reviews, write_reviews
+    from review_feed.store import StoredReview, read_reviews, write_reviews
 
     base = tmp_path_factory.mktemp("browser-site")
     reviews = list(read_reviews(REPO / "data" / "reviews"))
@@ -53,7 +53,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
     cmd += ["-s", str(REPO / "pelicanconf.py"), "-q"]
     run = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
     assert run.returncode == 0, f"pelican build failed:\n{run.stdout}\n{run.stderr}"
-    return Site(output, snapshot, list(build_data(reviews).products))
+    return Site(output, snapshot, list(build_data(map(StoredReview.of, reviews)).products))
 
 
 @pytest.fixture(scope="session")

@@ -31,12 +31,13 @@ def main() -> None:
         from review_feed.settings import load_settings
         from review_feed.site.data import build_data
         from review_feed.site.widgets import write_widgets
+        from review_feed.store import StoredReview
         from test_widget_files import five_reviews
 
         root = Path(tempfile.mkdtemp())
         write_widgets(
             root,
-            build_data(five_reviews()),
+            build_data(map(StoredReview.of, five_reviews())),
             load_settings({}, {}),
             siteurl="https://reviews.example.com",
             brand_name="Maison Lumière",

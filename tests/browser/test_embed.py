@@ -260,9 +260,9 @@ def test_iframe_without_javascript_links_to_the_reviews(site, shop, open_page):
 def ssi_fragment(site, shop, ref: str | None, tmp_path) -> str:
     """What a server-side include puts in the page: the fragment of a build with SITEURL."""
     from review_feed.site.data import build_data
-    from review_feed.store import read_reviews
+    from review_feed.store import read_stored
 
-    data = build_data(read_reviews(site.snapshot))
+    data = build_data(read_stored(site.snapshot))
     write_widgets(tmp_path, data, SETTINGS, siteurl=shop.site_url.rstrip("/"), brand_name="B")
     files = widget_files(SETTINGS, ref)
     return (tmp_path / files["html"]).read_text(encoding="utf-8")

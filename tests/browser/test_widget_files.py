@@ -27,6 +27,13 @@ from review_feed.site.widgets import (
     widget_document,
     write_widgets,
 )
+from review_feed.store import StoredReview
+
+
+def data_of(reviews):
+    """The build's data of these reviews, as the snapshot would hold them."""
+    return build_data(map(StoredReview.of, reviews))
+
 
 TEXT = (
     "Un sencha d'une grande finesse, notes iodées et herbacées. Infusion 1 min 30 à 70 °C, "
@@ -69,7 +76,7 @@ def gz(data: str) -> int:
 
 def test_product_fragment_with_five_reviews_is_under_6_kb_gzipped(tmp_path):
     settings = load_settings({"REVIEW_FEED_WIDGET_COUNT": 5}, {})
-    data = build_data(five_reviews())
+    data = data_of(five_reviews())
     write_widgets(tmp_path, data, settings, siteurl="https://shop.example", brand_name="Maison")
     html = (tmp_path / f"widgets/products/{product_slug('SKU-100')}.html").read_text("utf-8")
     assert html.count('class="rf-r"') == 5
@@ -88,7 +95,7 @@ def test_loader_is_small_plain_es2017():
 
 
 def test_loader_stylesheet_is_the_widget_css(tmp_path):
-    write_widgets(tmp_path, build_data(five_reviews()), load_settings({}, {}))
+    write_widgets(tmp_path, data_of(five_reviews()), load_settings({}, {}))
     assert (tmp_path / "widgets/review-feed.css").read_text("utf-8") == widget_css() + "\n"
 
 
@@ -110,7 +117,7 @@ def test_fragment_is_self_contained_and_escapes_feed_text():
     evil = "<script>alert(1)</script><img src=x onerror=alert(2)> {{ 7*7 }}"
     reviews = five_reviews("<b>ref")
     reviews[0] = Review(**{**_fields(reviews[0]), "text": evil, "author": evil})
-    data = build_data(reviews)
+    data = data_of(reviews)
     settings = load_settings({}, {})
     html = str(render_fragment(feed(data, settings, brand_name=evil), "<b>ref"))
     assert "<script" not in html and "<img" not in html and "<b>" not in html
@@ -132,7 +139,7 @@ def _fields(r: Review) -> dict:
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
 def test_summary_is_readable_text(lang):
-    data = build_data(five_reviews())
+    data = data_of(five_reviews())
     html = str(render_fragment(feed(data, load_settings({}, {}), lang), "SKU-100"))
     avg = data.products["SKU-100"].aggregate.average_text
     if lang == "en":
@@ -143,7 +150,7 @@ def test_summary_is_readable_text(lang):
 
 def test_json_document_format(tmp_path):
     settings = load_settings({"REVIEW_FEED_WIDGET_COUNT": 3}, {})
-    data = build_data(five_reviews())
+    data = data_of(five_reviews())
     write_widgets(tmp_path, data, settings, siteurl="https://shop.example", brand_name="Maison")
     slug = product_slug("SKU-100")
     doc = json.loads((tmp_path / f"widgets/products/{slug}.json").read_text("utf-8"))
@@ -178,7 +185,7 @@ def test_json_document_format(tmp_path):
 
 def test_files_and_relative_links_without_siteurl(tmp_path):
     settings = load_settings({}, {})
-    data = build_data(five_reviews())
+    data = data_of(five_reviews())
     written = write_widgets(tmp_path, data, settings)
     slug = product_slug("SKU-100")
     names = sorted(p.relative_to(tmp_path).as_posix() for p in written)
@@ -220,13 +227,13 @@ def test_snippets():
 def test_widget_dir_must_stay_inside_the_output(tmp_path, value):
     settings = load_settings({"REVIEW_FEED_WIDGET_DIR": value}, {})
     with pytest.raises(ConfigError, match="REVIEW_FEED_WIDGET_DIR"):
-        write_widgets(tmp_path / "out", build_data(five_reviews()), settings)
+        write_widgets(tmp_path / "out", data_of(five_reviews()), settings)
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*"))
 
 
 def test_widget_dir_setting_moves_every_file(tmp_path):
     settings = load_settings({"REVIEW_FEED_WIDGET_DIR": "embed/reviews/"}, {})
-    written = write_widgets(tmp_path, build_data(five_reviews()), settings)
+    written = write_widgets(tmp_path, data_of(five_reviews()), settings)
     assert all(p.relative_to(tmp_path).as_posix().startswith("embed/reviews/") for p in written)
     assert (tmp_path / "embed/reviews/review-feed.js").exists()
     assert '/embed/reviews/frame.html"' in embed_snippets(settings, "https://x.example")["iframe"]
@@ -234,14 +241,14 @@ def test_widget_dir_setting_moves_every_file(tmp_path):
 
 def test_widget_count_zero_shows_the_summary_only():
     settings = load_settings({"REVIEW_FEED_WIDGET_COUNT": 0}, {})
-    html = str(render_fragment(feed(build_data(five_reviews()), settings), "SKU-100"))
+    html = str(render_fragment(feed(data_of(five_reviews()), settings), "SKU-100"))
     assert "out of 5, 5 reviews" in html and 'class="rf-r"' not in html
     assert "No reviews yet" not in html and "See all 5 reviews" in html
 
 
 def test_brand_without_reviews():
     html = str(
-        render_fragment(feed(build_data(five_reviews()), load_settings({}, {}), brand_name="B"))
+        render_fragment(feed(data_of(five_reviews()), load_settings({}, {}), brand_name="B"))
     )
     assert "No reviews yet" in html and 'class="rf-dist"' not in html and "out of 5" not in html
     assert "Go to the reviews page" in html

@@ -9,7 +9,7 @@ import sys
 
 from review_feed.site.data import build_data
 from review_feed.site.slugs import product_slug
-from review_feed.store import read_reviews
+from review_feed.store import read_stored
 from sitebuild import LD_JSON, REPO, Built
 
 
@@ -25,7 +25,7 @@ def test_demo_builds_and_matches_the_committed_snapshot(tmp_path):
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     built = Built(tmp_path)
-    data = build_data(read_reviews(REPO / "data" / "reviews"))
+    data = build_data(read_stored(REPO / "data" / "reviews"))
     assert data.brand, "the committed demo snapshot has brand reviews"
     agg = data.brand_aggregate
     summary = built.tree("reviews/").xpath("string(//p[@class='rfp-rating-text'])")

@@ -17,11 +17,10 @@ from pelican.generators import Generator
 from pelican.utils import get_relative_path, path_to_url
 
 from ..errors import ReviewFeedError, StoreError
-from ..model import Review
-from ..store import read_reviews
+from ..store import StoredReview, read_stored
 from . import jsonld
 from .assets import write_asset
-from .data import ProductReviews, aggregate, build_data
+from .data import ProductReviews, build_data
 from .i18n import Translator
 from .incremental import (
     IncrementalBuild,
@@ -31,7 +30,6 @@ from .incremental import (
     field_values,
     layout_chrome,
     retained_names,
-    rows,
     settings_key,
     templates_key,
 )
@@ -70,6 +68,7 @@ class ReviewFeedGenerator(Generator):
         self.rf_settings, self.rf_lang = site_settings(self.settings)
         exclude_from_sitemap(self.settings, self.rf_settings)
         self.view: ReviewFeed | None = None
+        self.brand_fingerprint = ""  # the site reviews' `lines_digest`
         self._pages: list[tuple[str, str]] = []  # the current unit's pages (save_as, url)
 
     # --- context
@@ -94,7 +93,7 @@ class ReviewFeedGenerator(Generator):
         self.context["review_feed"] = self.view
         insert_blocks(self.view, self.context, self.settings, self.env)
 
-    def _read_snapshot(self, folder: Path) -> list[Review]:
+    def _read_snapshot(self, folder: Path) -> list[StoredReview]:
         if not folder.is_dir():
             raise fail(
                 StoreError(
@@ -104,7 +103,7 @@ class ReviewFeedGenerator(Generator):
                 )
             )
         try:
-            reviews = list(read_reviews(folder))
+            reviews = list(read_stored(folder))
         except ReviewFeedError as exc:
             raise fail(exc) from None
         ids = self.rf_settings.website_ids
@@ -113,10 +112,11 @@ class ReviewFeedGenerator(Generator):
         log.info("[review-feed] %d reviews read from %s", len(reviews), folder)
         return reviews
 
-    def _build_view(self, reviews: list[Review]) -> ReviewFeed:
+    def _build_view(self, reviews: list[StoredReview]) -> ReviewFeed:
         s = self.rf_settings
         t = Translator(self.rf_lang)
         data = build_data(reviews)
+        self.brand_fingerprint = data.brand_fingerprint
         declared = declared_products(self.context)
         slugs = {p.slug: ref for ref, p in data.products.items()}
         for ref, (title, _url) in declared.items():
@@ -134,7 +134,7 @@ class ReviewFeedGenerator(Generator):
                     )
                     continue
                 slugs[slug] = ref
-                p = ProductReviews(ref, slug, ref, [], aggregate([]))
+                p = ProductReviews.of(ref, slug, [])
                 data.products[ref] = p
             if title:  # the site's own name wins over the feed's
                 p.name = title
@@ -172,12 +172,12 @@ class ReviewFeedGenerator(Generator):
             return written + write_widget(writer, view, templates, self.context, None)
 
         # (a list's aggregate is computed from its reviews: they are its fingerprint)
-        unit("brand", digest(rows(brand.reviews)), write_brand)
+        unit("brand", self.brand_fingerprint, write_brand)
         old_paths = old_path_refs(view)
         for ref, p in view.products.items():
             old = ref in old_paths
             write = partial(self._write_product, writer, templates, layout, ref, old)
-            data = (p.slug, p.name, rows(p.reviews), view.content_urls.get(ref), old)
+            data = (p.slug, p.name, p.fingerprint, view.content_urls.get(ref), old)
             unit(f"product:{ref}", digest(ref, *data), write)
         products = view.products.values()
         index = [(p.ref, p.slug, p.name, field_values(p.aggregate)) for p in products]

@@ -63,11 +63,6 @@ def digest(*parts: object) -> str:
     return hashlib.blake2b(text, digest_size=16).hexdigest()
 
 
-def rows(reviews: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """Reviews as plain tuples of their fields: the same values, a cheaper repr to hash."""
-    return [tuple(r) for r in reviews]
-
-
 def field_values(obj: Any) -> tuple[Any, ...]:
     """A dataclass's field values as a plain tuple (a dataclass's own repr is slower)."""
     return tuple(getattr(obj, f.name) for f in fields(obj))

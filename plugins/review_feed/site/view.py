@@ -292,7 +292,7 @@ def make_listing(
     settings: Settings,
     t: Translator,
 ) -> Listing:
-    agg = product.aggregate if product is not None else aggregate(reviews)
+    agg = product.aggregate if product is not None else aggregate(r.rating for r in reviews)
     listing = Listing(kind, product, title, agg, url, save_as, reviews, settings.page_size)
     # A list on one page is filtered in the page (anchors + CSS). A longer list has no
     # filter: a page per star level would double its files, and filtering one page of

@@ -6,7 +6,8 @@ Layout and guarantees: see `snapshot.py`, `layout.py` and docs/snapshot.md.
 from .collection import Changes
 from .layout import DEFAULT_LAYOUT, Layout
 from .ledger import LedgerEntry
-from .snapshot import Snapshot, read_reviews, write_reviews
+from .records import StoredReview
+from .snapshot import Snapshot, read_reviews, read_stored, write_reviews
 
 __all__ = [
     "DEFAULT_LAYOUT",
@@ -14,6 +15,8 @@ __all__ = [
     "Layout",
     "LedgerEntry",
     "Snapshot",
+    "StoredReview",
     "read_reviews",
+    "read_stored",
     "write_reviews",
 ]

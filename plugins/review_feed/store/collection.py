@@ -110,13 +110,14 @@ class Collection:
     def count(self) -> int:
         return len(self.index)
 
-    def records(self) -> Iterator[dict[str, Any]]:
-        """Every record as committed, checked, sorted by id (no index needed)."""
-        seen: dict[str, dict[str, Any]] = {}
+    def records(self) -> Iterator[tuple[dict[str, Any], bytes]]:
+        """Every record as committed, checked, with its line, sorted by id (no index
+        needed)."""
+        seen: dict[str, tuple[dict[str, Any], bytes]] = {}
         for m in sorted(self.files.months_on_disk()):
             for path in self.files.month_paths(m):
-                for rec, _line in read_records(path):
-                    seen[rec["id"]] = rec
+                for rec, line in read_records(path):
+                    seen[rec["id"]] = (rec, line)
         for i in sorted(seen):
             yield seen[i]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -142,5 +142,27 @@ def _by_line(path: Path, data: bytes) -> Iterator[tuple[Any, bytes, str]]:
             raise _bad(path, f"line {n}", f"not valid JSON ({exc})") from None
 
 
-def to_review(kind: str, website_id: str, rec: dict[str, Any]) -> Review:
-    return Review.from_record(rec, kind=kind, website_id=website_id)
+class StoredReview(NamedTuple):
+    """A review as the snapshot holds it: its collection, its checked record, its line.
+
+    The line is what the review is, byte for byte: equal lines, equal reviews. A
+    Review is built only when asked for (a build renders a few products a night).
+    """
+
+    kind: str
+    website_id: str
+    record: dict[str, Any]
+    line: bytes
+
+    def review(self) -> Review:
+        return Review.from_record(self.record, kind=self.kind, website_id=self.website_id)
+
+    @classmethod
+    def of(cls, review: Review) -> StoredReview:
+        """A review as the snapshot would hold it (its line read back and checked)."""
+        line = review_line(review, keep_order_ref=True)
+        rec = orjson.loads(line)
+        what = problem(rec)
+        if what is not None:
+            raise StoreError(f"review {review.id}: {what}")
+        return cls(review.kind, review.website_id, rec, line)

@@ -26,7 +26,7 @@ from .jsonfile import TEMP_SUFFIX, fsync_dirs, no_cyclic_gc, replace_if_changed,
 from .layout import DEFAULT_LAYOUT, INDEX_DIR, Layout, day_of
 from .ledger import LEDGER_FILE, LedgerEntry, read_ledger, render_ledger
 from .plan import plan_months
-from .records import review_line, to_review
+from .records import StoredReview, review_line
 
 logger = logging.getLogger("review_feed.store")
 
@@ -154,8 +154,12 @@ class Snapshot:
         return self.collection(kind, website_id).count()
 
     def reviews(self, kind: str, website_id: str) -> Iterator[Review]:
-        for rec in self.collection(kind, website_id).records():
-            yield to_review(kind, website_id, rec)
+        for stored in self.stored(kind, website_id):
+            yield stored.review()
+
+    def stored(self, kind: str, website_id: str) -> Iterator[StoredReview]:
+        for rec, line in self.collection(kind, website_id).records():
+            yield StoredReview(kind, website_id, rec, line)
 
     # --- folding
     def apply(self, rows: Iterable[Row], *, replace: CollectionKey | None = None) -> None:
@@ -297,9 +301,17 @@ class Snapshot:
 
 def read_reviews(snapshot_dir: Path) -> Iterator[Review]:
     """Every review of the snapshot, sorted by (kind, website_id, id). No lock needed."""
+    for stored in read_stored(snapshot_dir):
+        yield stored.review()
+
+
+def read_stored(snapshot_dir: Path) -> Iterator[StoredReview]:
+    """Every review of the snapshot as stored (its checked record and its line), sorted
+    by (kind, website_id, id): a reader that needs only some reviews whole, or only a
+    hash of their lines, builds no Review for the others. No lock needed."""
     snap = Snapshot(Path(snapshot_dir), read_only=True)
     for kind, website_id in snap.collections():
-        yield from snap.reviews(kind, website_id)
+        yield from snap.stored(kind, website_id)
 
 
 def write_reviews(
