@@ -148,6 +148,8 @@ class ReviewFeed:
     site_url: str = ""  # Pelican's SITEURL
     env: Any = field(default=None, repr=False)  # the Jinja environment our macros come from
     stylesheet_url: str = ""  # the pages' stylesheet, site-relative ("" when there is none)
+    # rating -> the stars' markup: a build draws the same few ratings a million times
+    star_markup: dict[float | None, Markup] = field(default_factory=dict, repr=False)
 
     def absolute(self, url: str) -> str | None:
         """An absolute URL for structured data, when SITEURL is absolute."""
@@ -219,9 +221,13 @@ class ReviewFeed:
         return reply.origin.capitalize()
 
     def stars(self, rating: float | None) -> Markup:
-        """The `stars` macro's markup, for theme code and the `review_stars` filter."""
-        macros = self.env.get_template(MACROS).module
-        return Markup(macros.stars(self, rating))
+        """The `stars` macro's markup (for our templates, theme code and the
+        `review_stars` filter), rendered once per distinct rating."""
+        markup = self.star_markup.get(rating)
+        if markup is None:
+            macros = self.env.get_template(MACROS).module
+            markup = self.star_markup[rating] = Markup(macros.stars(self, rating))
+        return markup
 
     def star_label(self, rating: float | None) -> str:
         """ "4.6 out of 5 stars": the stars' text for assistive technology."""
