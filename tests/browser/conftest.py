@@ -53,7 +53,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
     cmd += ["-s", str(REPO / "pelicanconf.py"), "-q"]
     run = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
     assert run.returncode == 0, f"pelican build failed:\n{run.stdout}\n{run.stderr}"
-    return Site(output, snapshot, list(build_data(map(StoredReview.of, reviews)).products))
+    return Site(output, snapshot, list(build_data(map(StoredReview.read_back, reviews)).products))
 
 
 @pytest.fixture(scope="session")

@@ -37,7 +37,7 @@ def main() -> None:
         root = Path(tempfile.mkdtemp())
         write_widgets(
             root,
-            build_data(map(StoredReview.of, five_reviews())),
+            build_data(map(StoredReview.read_back, five_reviews())),
             load_settings({}, {}),
             siteurl="https://reviews.example.com",
             brand_name="Maison Lumière",

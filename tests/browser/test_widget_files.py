@@ -32,7 +32,7 @@ from review_feed.store import StoredReview
 
 def data_of(reviews):
     """The build's data of these reviews, as the snapshot would hold them."""
-    return build_data(map(StoredReview.of, reviews))
+    return build_data(map(StoredReview.read_back, reviews))
 
 
 TEXT = (

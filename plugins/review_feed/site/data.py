@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import groupby
+from operator import attrgetter
+from typing import Any
 
 from ..model import Review
 from ..store import StoredReview
@@ -43,14 +46,14 @@ def star_bucket(rating: float) -> int:
     return min(5, max(1, int(rating + 0.5)))
 
 
-def aggregate(ratings: Iterable[float]) -> Aggregate:
+def aggregate(ratings: Mapping[float, int]) -> Aggregate:
+    """The aggregate of reviews counted by rating (rating -> how many)."""
     counts = dict.fromkeys(range(5, 0, -1), 0)
     total = 0.0
-    n = 0
-    for rating in ratings:
-        counts[star_bucket(rating)] += 1
-        total += rating
-        n += 1
+    for rating, times in ratings.items():
+        counts[star_bucket(rating)] += times
+        total += rating * times
+    n = sum(ratings.values())
     return Aggregate(
         count=n,
         average=mean_one_decimal(total, n) if n else None,
@@ -66,11 +69,27 @@ def lines_digest(stored: Iterable[StoredReview]) -> str:
     """A hash of the reviews as the snapshot holds them (their collection and lines):
     what a product's pages are rendered from, hashed without building a Review."""
     h = hashlib.blake2b(digest_size=16)
-    for (kind, website_id), group in groupby(stored, key=lambda s: (s.kind, s.website_id)):
+    for (kind, website_id), group in groupby(stored, key=attrgetter("kind", "website_id")):
         h.update(f"{kind}/{website_id}\n".encode())
-        h.update(b"\n".join(s.line for s in group))
+        h.update(b"\n".join(map(attrgetter("line"), group)))
         h.update(b"\n\n")
     return h.hexdigest()
+
+
+@dataclass(slots=True)
+class Gathered:
+    """One list's reviews as they are read: their lines, ratings and the newest name."""
+
+    stored: list[StoredReview] = field(default_factory=list)
+    ratings: Counter[float] = field(default_factory=Counter)
+    newest_name: tuple[str, str, str] | None = None  # (date, id, product_name)
+
+    def add(self, rec: dict[str, Any], stored: StoredReview) -> None:
+        self.stored.append(stored)
+        self.ratings[rec["rating"]] += 1
+        name = rec.get("product_name")
+        if name and (self.newest_name is None or (rec["date"], rec["id"]) > self.newest_name[:2]):
+            self.newest_name = (rec["date"], rec["id"], name)
 
 
 @dataclass(slots=True)
@@ -84,22 +103,24 @@ class ProductReviews:
     loaded: list[Review] | None = None
 
     @classmethod
-    def of(cls, ref: str, slug: str, stored: list[StoredReview]) -> ProductReviews:
-        """A product from its reviews as stored: its name, aggregate and fingerprint come
-        from the checked records; its Reviews are built when first shown."""
-        named = [s.record for s in stored if s.record.get("product_name")]
-        newest = max(named, key=lambda rec: (rec["date"], rec["id"]), default=None)
-        feed_name = newest["product_name"] if newest else None
-        agg = aggregate(s.record["rating"] for s in stored)
-        return cls(ref, slug, feed_name or ref, agg, lines_digest(stored), tuple(stored))
+    def of(cls, ref: str, slug: str, got: Gathered) -> ProductReviews:
+        """A product from its reviews as read; its Reviews are built when first shown."""
+        name = got.newest_name[2] if got.newest_name else ref
+        agg = aggregate(got.ratings)
+        return cls(ref, slug, name, agg, lines_digest(got.stored), tuple(got.stored))
 
     @property
     def reviews(self) -> list[Review]:
-        """Newest first. Built on first use: an incremental build renders only the
-        products whose fingerprint changed, and builds no Review for the others."""
+        """Newest first. Built on first use (an incremental build renders only the
+        products whose fingerprint changed) and kept until `release`."""
         if self.loaded is None:
             self.loaded = newest_first(s.review() for s in self.stored)
         return self.loaded
+
+    def release(self) -> None:
+        """Let go of the Reviews once the product's files are written: a cold build
+        renders every product, and holding all their Reviews would double its memory."""
+        self.loaded = None
 
 
 @dataclass(slots=True)
@@ -110,16 +131,21 @@ class ReviewData:
     products: dict[str, ProductReviews] = field(default_factory=dict)  # by ref
 
 
-def build_data(stored: Iterable[StoredReview]) -> ReviewData:
-    brand: list[StoredReview] = []
-    by_ref: dict[str, list[StoredReview]] = {}
-    for s in stored:
-        if s.kind == "site":
-            brand.append(s)
+def build_data(read: Iterable[tuple[dict[str, Any], StoredReview]]) -> ReviewData:
+    """The build's data from the snapshot's reviews as `read_stored` yields them: the
+    records are looked at once and let go of; only the lines are kept."""
+    brand = Gathered()
+    by_ref: dict[str, Gathered] = {}
+    for rec, stored in read:
+        if stored.kind == "site":
+            brand.add(rec, stored)
         else:
-            ref = s.record.get("product_ref")
+            ref = rec.get("product_ref")
             if ref is not None:
-                by_ref.setdefault(ref, []).append(s)
+                got = by_ref.get(ref)
+                if got is None:
+                    got = by_ref[ref] = Gathered()
+                got.add(rec, stored)
     products: dict[str, ProductReviews] = {}
     seen: dict[str, str] = {}
     for ref in sorted(by_ref):
@@ -135,10 +161,9 @@ def build_data(stored: Iterable[StoredReview]) -> ReviewData:
             continue
         seen[slug] = ref
         products[ref] = ProductReviews.of(ref, slug, by_ref[ref])
-    reviews = newest_first(s.review() for s in brand)
     return ReviewData(
-        brand=reviews,
-        brand_aggregate=aggregate(r.rating for r in reviews),
-        brand_fingerprint=lines_digest(brand),
+        brand=newest_first(s.review() for s in brand.stored),
+        brand_aggregate=aggregate(brand.ratings),
+        brand_fingerprint=lines_digest(brand.stored),
         products=products,
     )

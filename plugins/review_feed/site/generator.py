@@ -17,10 +17,10 @@ from pelican.generators import Generator
 from pelican.utils import get_relative_path, path_to_url
 
 from ..errors import ReviewFeedError, StoreError
-from ..store import StoredReview, read_stored
+from ..store import read_stored
 from . import jsonld
 from .assets import write_asset
-from .data import ProductReviews, build_data
+from .data import Gathered, ProductReviews, ReviewData, build_data
 from .i18n import Translator
 from .incremental import (
     IncrementalBuild,
@@ -88,12 +88,12 @@ class ReviewFeedGenerator(Generator):
             if report.exit_code:
                 # Never publish a half-updated site silently: the build fails like the CLI.
                 raise fail(sync_failure(report))
-        reviews = self._read_snapshot(s.path(s.snapshot, base))
-        self.view = self._build_view(reviews)
+        data = self._read_snapshot(s.path(s.snapshot, base))
+        self.view = self._build_view(data)
         self.context["review_feed"] = self.view
         insert_blocks(self.view, self.context, self.settings, self.env)
 
-    def _read_snapshot(self, folder: Path) -> list[StoredReview]:
+    def _read_snapshot(self, folder: Path) -> ReviewData:
         if not folder.is_dir():
             raise fail(
                 StoreError(
@@ -102,20 +102,21 @@ class ReviewFeedGenerator(Generator):
                     "runs in) or run `review-feed sync` first"
                 )
             )
+        ids = self.rf_settings.website_ids
+        read = read_stored(folder)
+        if ids:
+            read = (item for item in read if item[1].website_id in ids)
         try:
-            reviews = list(read_stored(folder))
+            data = build_data(read)
         except ReviewFeedError as exc:
             raise fail(exc) from None
-        ids = self.rf_settings.website_ids
-        if ids:
-            reviews = [r for r in reviews if r.website_id in ids]
-        log.info("[review-feed] %d reviews read from %s", len(reviews), folder)
-        return reviews
+        count = len(data.brand) + sum(p.aggregate.count for p in data.products.values())
+        log.info("[review-feed] %d reviews read from %s", count, folder)
+        return data
 
-    def _build_view(self, reviews: list[StoredReview]) -> ReviewFeed:
+    def _build_view(self, data: ReviewData) -> ReviewFeed:
         s = self.rf_settings
         t = Translator(self.rf_lang)
-        data = build_data(reviews)
         self.brand_fingerprint = data.brand_fingerprint
         declared = declared_products(self.context)
         slugs = {p.slug: ref for ref, p in data.products.items()}
@@ -134,7 +135,7 @@ class ReviewFeedGenerator(Generator):
                     )
                     continue
                 slugs[slug] = ref
-                p = ProductReviews.of(ref, slug, [])
+                p = ProductReviews.of(ref, slug, Gathered())
                 data.products[ref] = p
             if title:  # the site's own name wins over the feed's
                 p.name = title
@@ -216,6 +217,7 @@ class ReviewFeedGenerator(Generator):
         written += write_widget(writer, view, templates, self.context, ref)
         if old_paths:
             written += write_old_product_paths(writer, view, self.context, ref)
+        p.release()
         return written
 
     def _build_key(self, layout: str) -> str:

@@ -10,6 +10,7 @@ theme code that wants stars from Python.
 from __future__ import annotations
 
 import posixpath
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -298,7 +299,9 @@ def make_listing(
     settings: Settings,
     t: Translator,
 ) -> Listing:
-    agg = product.aggregate if product is not None else aggregate(r.rating for r in reviews)
+    agg = (
+        product.aggregate if product is not None else aggregate(Counter(r.rating for r in reviews))
+    )
     listing = Listing(kind, product, title, agg, url, save_as, reviews, settings.page_size)
     # A list on one page is filtered in the page (anchors + CSS). A longer list has no
     # filter: a page per star level would double its files, and filtering one page of

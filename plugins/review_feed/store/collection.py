@@ -111,15 +111,17 @@ class Collection:
         return len(self.index)
 
     def records(self) -> Iterator[tuple[dict[str, Any], bytes]]:
-        """Every record as committed, checked, with its line, sorted by id (no index
-        needed)."""
-        seen: dict[str, tuple[dict[str, Any], bytes]] = {}
-        for m in sorted(self.files.months_on_disk()):
-            for path in self.files.month_paths(m):
+        """Every record as committed, checked, with its line, as it is read: newest files
+        first, nothing held but the ids seen (no index needed). An id in two files (what
+        a crash between writing them leaves) is taken from the later one, as the next
+        sync leaves it."""
+        seen: set[str] = set()
+        for m in sorted(self.files.months_on_disk(), reverse=True):
+            for path in reversed(self.files.month_paths(m)):
                 for rec, line in read_records(path):
-                    seen[rec["id"]] = (rec, line)
-        for i in sorted(seen):
-            yield seen[i]
+                    if rec["id"] not in seen:
+                        seen.add(rec["id"])
+                        yield rec, line
 
     def is_empty(self) -> bool:
         return len(self.index) == 0 and not self.files.months_on_disk()

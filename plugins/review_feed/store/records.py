@@ -143,26 +143,31 @@ def _by_line(path: Path, data: bytes) -> Iterator[tuple[Any, bytes, str]]:
 
 
 class StoredReview(NamedTuple):
-    """A review as the snapshot holds it: its collection, its checked record, its line.
+    """A review as the snapshot holds it: its collection and its line, checked when read.
 
-    The line is what the review is, byte for byte: equal lines, equal reviews. A
-    Review is built only when asked for (a build renders a few products a night).
+    The line is what the review is, byte for byte: equal lines, equal reviews. It is
+    a third of the memory of a Review, which is built only when asked for (a build
+    renders a few products a night).
     """
 
     kind: str
     website_id: str
-    record: dict[str, Any]
     line: bytes
 
     def review(self) -> Review:
-        return Review.from_record(self.record, kind=self.kind, website_id=self.website_id)
+        return to_review(self.kind, self.website_id, orjson.loads(self.line))
 
     @classmethod
-    def of(cls, review: Review) -> StoredReview:
-        """A review as the snapshot would hold it (its line read back and checked)."""
+    def read_back(cls, review: Review) -> tuple[dict[str, Any], StoredReview]:
+        """A review as `read_stored` yields it: its record read back from its line, and
+        its line."""
         line = review_line(review, keep_order_ref=True)
         rec = orjson.loads(line)
         what = problem(rec)
         if what is not None:
             raise StoreError(f"review {review.id}: {what}")
-        return cls(review.kind, review.website_id, rec, line)
+        return rec, cls(review.kind, review.website_id, line)
+
+
+def to_review(kind: str, website_id: str, rec: dict[str, Any]) -> Review:
+    return Review.from_record(rec, kind=kind, website_id=website_id)

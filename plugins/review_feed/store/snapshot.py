@@ -16,6 +16,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from ..errors import SnapshotLocked, StoreError
 from ..model import KINDS, Action, Review, Row
@@ -26,7 +27,7 @@ from .jsonfile import TEMP_SUFFIX, fsync_dirs, no_cyclic_gc, replace_if_changed,
 from .layout import DEFAULT_LAYOUT, INDEX_DIR, Layout, day_of
 from .ledger import LEDGER_FILE, LedgerEntry, read_ledger, render_ledger
 from .plan import plan_months
-from .records import StoredReview, review_line
+from .records import StoredReview, review_line, to_review
 
 logger = logging.getLogger("review_feed.store")
 
@@ -154,12 +155,14 @@ class Snapshot:
         return self.collection(kind, website_id).count()
 
     def reviews(self, kind: str, website_id: str) -> Iterator[Review]:
-        for stored in self.stored(kind, website_id):
-            yield stored.review()
+        """The collection's reviews, sorted by id."""
+        records = sorted(self.collection(kind, website_id).records(), key=lambda r: r[0]["id"])
+        for rec, _line in records:
+            yield to_review(kind, website_id, rec)
 
-    def stored(self, kind: str, website_id: str) -> Iterator[StoredReview]:
+    def stored(self, kind: str, website_id: str) -> Iterator[tuple[dict[str, Any], StoredReview]]:
         for rec, line in self.collection(kind, website_id).records():
-            yield StoredReview(kind, website_id, rec, line)
+            yield rec, StoredReview(kind, website_id, line)
 
     # --- folding
     def apply(self, rows: Iterable[Row], *, replace: CollectionKey | None = None) -> None:
@@ -301,14 +304,16 @@ class Snapshot:
 
 def read_reviews(snapshot_dir: Path) -> Iterator[Review]:
     """Every review of the snapshot, sorted by (kind, website_id, id). No lock needed."""
-    for stored in read_stored(snapshot_dir):
-        yield stored.review()
+    snap = Snapshot(Path(snapshot_dir), read_only=True)
+    for kind, website_id in snap.collections():
+        yield from snap.reviews(kind, website_id)
 
 
-def read_stored(snapshot_dir: Path) -> Iterator[StoredReview]:
-    """Every review of the snapshot as stored (its checked record and its line), sorted
-    by (kind, website_id, id): a reader that needs only some reviews whole, or only a
-    hash of their lines, builds no Review for the others. No lock needed."""
+def read_stored(snapshot_dir: Path) -> Iterator[tuple[dict[str, Any], StoredReview]]:
+    """Every review of the snapshot as its checked record and as stored, a collection
+    at a time, as read (newest files first): a reader that keeps only some reviews
+    whole, or only a hash of their lines, builds no Review for the others and holds
+    no record. No lock needed."""
     snap = Snapshot(Path(snapshot_dir), read_only=True)
     for kind, website_id in snap.collections():
         yield from snap.stored(kind, website_id)
