@@ -81,15 +81,19 @@ class Gathered:
     """One list's reviews as they are read: their lines, ratings and the newest name."""
 
     stored: list[StoredReview] = field(default_factory=list)
-    ratings: Counter[float] = field(default_factory=Counter)
-    newest_name: tuple[str, str, str] | None = None  # (date, id, product_name)
+    ratings: list[float] = field(default_factory=list)
+    newest: tuple[str, str] = ("", "")  # (date, id) of the newest review naming the product
+    name: str | None = None
 
     def add(self, rec: dict[str, Any], stored: StoredReview) -> None:
         self.stored.append(stored)
-        self.ratings[rec["rating"]] += 1
+        self.ratings.append(rec["rating"])
         name = rec.get("product_name")
-        if name and (self.newest_name is None or (rec["date"], rec["id"]) > self.newest_name[:2]):
-            self.newest_name = (rec["date"], rec["id"], name)
+        if name:
+            # (files are read newest first: the first name seen is usually the one kept)
+            date, newest = rec["date"], self.newest[0]
+            if date > newest or (date == newest and rec["id"] > self.newest[1]):
+                self.newest, self.name = (date, rec["id"]), name
 
 
 @dataclass(slots=True)
@@ -105,8 +109,8 @@ class ProductReviews:
     @classmethod
     def of(cls, ref: str, slug: str, got: Gathered) -> ProductReviews:
         """A product from its reviews as read; its Reviews are built when first shown."""
-        name = got.newest_name[2] if got.newest_name else ref
-        agg = aggregate(got.ratings)
+        name = got.name or ref
+        agg = aggregate(Counter(got.ratings))
         return cls(ref, slug, name, agg, lines_digest(got.stored), tuple(got.stored))
 
     @property
@@ -163,7 +167,7 @@ def build_data(read: Iterable[tuple[dict[str, Any], StoredReview]]) -> ReviewDat
         products[ref] = ProductReviews.of(ref, slug, by_ref[ref])
     return ReviewData(
         brand=newest_first(s.review() for s in brand.stored),
-        brand_aggregate=aggregate(brand.ratings),
+        brand_aggregate=aggregate(Counter(brand.ratings)),
         brand_fingerprint=lines_digest(brand.stored),
         products=products,
     )

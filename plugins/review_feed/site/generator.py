@@ -18,6 +18,7 @@ from pelican.utils import get_relative_path, path_to_url
 
 from ..errors import ReviewFeedError, StoreError
 from ..store import read_stored
+from ..store.jsonfile import no_cyclic_gc
 from . import jsonld
 from .assets import write_asset
 from .data import Gathered, ProductReviews, ReviewData, build_data
@@ -107,7 +108,8 @@ class ReviewFeedGenerator(Generator):
         if ids:
             read = (item for item in read if item[1].website_id in ids)
         try:
-            data = build_data(read)
+            with no_cyclic_gc():  # a million lines kept, no cycles among them
+                data = build_data(read)
         except ReviewFeedError as exc:
             raise fail(exc) from None
         count = len(data.brand) + sum(p.aggregate.count for p in data.products.values())
