@@ -122,8 +122,14 @@ def assert_same(incremental: Site, scratch: Site) -> None:
 
 
 def product_files(site: Site, ref: str) -> list[str]:
+    """The files of a product's unit (its main page and widget) and of its archive pages."""
     doc = json.loads((site.output / MANIFEST_NAME).read_text("utf-8"))
-    return sorted(doc["body"]["units"][f"product:{ref}"]["files"])
+    units = doc["body"]["units"]
+    names = [
+        f"product:{ref}",
+        *(n for n in units if n.startswith("archive:") and n.endswith(f":{ref}")),
+    ]
+    return sorted(f for n in names for f in units[n]["files"])
 
 
 def test_a_night_of_changes_matches_a_full_build_and_keeps_the_rest(
@@ -142,7 +148,8 @@ def test_a_night_of_changes_matches_a_full_build_and_keeps_the_rest(
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="review_feed"):
         inc.build(night2())  # no change
-    assert "units: 0 rendered (0 products), 8 kept (5 products)" in caplog.text
+    assert "units: 0 rendered (0 products), 10 kept (5 products)" in caplog.text
+    assert "archive pages: 0 rendered, 2 kept" in caplog.text  # TEA-D's two
     ours = [n for n in after if n.startswith(("reviews/", "widgets/"))]
     again = inc.stats()
     assert ours and all(again[n] == after[n] for n in ours)
@@ -256,12 +263,11 @@ def spoil_units(body: dict[str, Any]) -> None:
 
 
 def alter(site: Site) -> None:
-    """Drop TEA-C's last page from its files without updating the checksum: trusted,
-    the page the night makes stale would stay."""
+    """Drop TEA-C's archive page from the units without updating the checksum: trusted,
+    the page the night makes vanish would stay."""
     path = site.output / MANIFEST_NAME
     doc = json.loads(path.read_text("utf-8"))
-    files = doc["body"]["units"]["product:TEA-C"]["files"]
-    del files[sorted(n for n in files if "/page/3/" in n)[0]]
+    del doc["body"]["units"]["archive:1:TEA-C"]
     path.write_text(json.dumps(doc), "utf-8")
 
 

@@ -168,17 +168,19 @@ class ReviewFeedGenerator(Generator):
         brand = view.brand
 
         def write_brand() -> list[str]:
-            written = self._write_listing(writer, brand, "review_feed/brand", layout)
+            written = self._write_page(writer, brand, brand.main_page(), layout)
             return written + write_widget(writer, view, templates, self.context, None)
 
-        # (a list's aggregate is computed from its reviews: they are its fingerprint)
-        unit("brand", digest(rows(brand.reviews)), write_brand)
+        unit("brand", self._main_key(brand), write_brand)
+        self._archive_units(unit, writer, brand, "", layout)
         old_paths = old_path_refs(view)
         for ref, p in view.products.items():
             old = ref in old_paths
-            write = partial(self._write_product, writer, templates, layout, ref, old)
-            data = (p.slug, p.name, rows(p.reviews), view.content_urls.get(ref), old)
-            unit(f"product:{ref}", digest(ref, *data), write)
+            listing = view.listing(p)
+            write = partial(self._write_product, writer, templates, layout, listing, old)
+            data = (p.slug, p.name, view.content_urls.get(ref), old)
+            unit(f"product:{ref}", digest(ref, *data, self._main_key(listing)), write)
+            self._archive_units(unit, writer, listing, f":{ref}", layout)
         products = view.products.values()
         index = [(p.ref, p.slug, p.name, field_values(p.aggregate)) for p in products]
         write_index = partial(
@@ -196,27 +198,57 @@ class ReviewFeedGenerator(Generator):
         removed = build.finish()
         log.info(
             "[review-feed] units: %d rendered (%d products), %d kept (%d products), "
-            "%d files removed%s",
+            "%d files removed; archive pages: %d rendered, %d kept%s",
             build.rendered,
             build.rendered_products,
             build.kept,
             build.kept_products,
             removed,
+            build.rendered_archive,
+            build.kept_archive,
             f" (full build: {why})" if why else "",
         )
 
     def _write_product(
-        self, writer: Any, templates: Any, layout: str, ref: str, old_paths: bool
+        self, writer: Any, templates: Any, layout: str, listing: Listing, old_paths: bool
     ) -> list[str]:
-        """One product's files: its pages, its widget files, its old paths."""
+        """One product's unit: its main page, its widget files, its old paths."""
         view = self.view
-        assert view is not None
-        p = view.products[ref]
-        written = self._write_listing(writer, view.listing(p), "review_feed/product", layout)
+        assert view is not None and listing.product is not None
+        ref = listing.product.ref
+        written = self._write_page(writer, listing, listing.main_page(), layout)
         written += write_widget(writer, view, templates, self.context, ref)
         if old_paths:
             written += write_old_product_paths(writer, view, self.context, ref)
         return written
+
+    def _main_key(self, listing: Listing) -> str:
+        """What a list's main page and widget show: the aggregate, the newest reviews
+        (the main page's, or the widget's when it shows more) and how many archive
+        pages there are (the main page links to them)."""
+        view = self.view
+        assert view is not None
+        main = listing.main_page()
+        shown = listing.reviews[: max(len(main.reviews), view.settings.widget_count)]
+        return digest(field_values(listing.aggregate), rows(shown), main.archive)
+
+    def _archive_units(
+        self, unit: Any, writer: Any, listing: Listing, suffix: str, layout: str
+    ) -> None:
+        """One unit per archive page ("archive:N" + `suffix`, ":REF" for a product's:
+        never the name of another unit), fingerprinted from what
+        the page shows: its reviews, its links, the list's name and place, so a full
+        archive page is kept when the list grows at its newest end."""
+        view = self.view
+        assert view is not None
+        p = listing.product
+        whose = (p.slug, p.name, view.content_urls.get(p.ref)) if p is not None else ()
+        for number in range(1, listing.archive_count + 1):
+            page = listing.archive_page(number)
+            newest = number == page.archive  # its newer page is the main page
+            key = digest(*whose, number, newest, rows(page.reviews))
+            write = partial(self._write_page, writer, listing, page, layout)
+            unit(f"archive:{number}{suffix}", key, write)
 
     def _build_key(self, layout: str) -> str:
         """What every unit is rendered from: our code and assets, every template, the
@@ -266,32 +298,28 @@ class ReviewFeedGenerator(Generator):
                 "; ".join(what for _, what in missing),
             )
 
-    def _write_listing(
-        self, writer: Any, listing: Listing, template: str, layout: str
+    def _write_page(
+        self, writer: Any, listing: Listing, page: ListingPage, layout: str
     ) -> list[str]:
-        """Write a list's pages; return their names."""
+        """Write one page of a list (its main page or an archive page); [save_as]."""
         view = self.view
         assert view is not None
-        written: list[str] = []
-        pages = listing.pages()
-        numbers = [(pg.number, pg.url) for pg in pages]
-        for page in pages:
-            written += self._write(
-                writer,
-                page.save_as,
-                page.url,
-                template,
-                layout,
-                title=self._title(listing, page),
-                summary=view.rating_text(listing.aggregate),
-                rf_listing=listing,
-                rf_page=page,
-                rf_pages=numbers,
-                rf_jsonld=self._jsonld(listing, page),
-            )
-        return written
+        return self._write(
+            writer,
+            page.save_as,
+            page.url,
+            f"review_feed/{listing.kind}",
+            layout,
+            title=view.page_title(listing, page),
+            # an archive page's summary says what it holds, not the list's rating
+            summary=view.rating_text(listing.aggregate) if page.main else view.date_range(page),
+            rf_listing=listing,
+            rf_page=page,
+            rf_jsonld=self._jsonld(listing, page) if page.main else jsonld.script_block(None),
+        )
 
     def _jsonld(self, listing: Listing, page: ListingPage) -> Any:
+        """The list's structured data, on its main page only (what it rates is there)."""
         view = self.view
         assert view is not None
         url = view.absolute(listing.url)
@@ -307,15 +335,6 @@ class ReviewFeedGenerator(Generator):
         else:
             obj = None
         return jsonld.script_block(obj)
-
-    def _title(self, listing: Listing, page: ListingPage) -> str:
-        """The page's title: the list's, then its page number."""
-        view = self.view
-        assert view is not None
-        parts = [listing.title]
-        if page.number > 1:
-            parts.append(view.t.text("page_of", page=page.number, pages=page.pages))
-        return " · ".join(parts)
 
     def _write(
         self,

@@ -318,6 +318,8 @@ class IncrementalBuild:
     kept: int = 0
     kept_products: int = 0
     rendered_products: int = 0
+    kept_archive: int = 0  # archive pages ("archive:..." units)
+    rendered_archive: int = 0
 
     @classmethod
     def start(
@@ -349,10 +351,12 @@ class IncrementalBuild:
         fingerprint = digest(self.key, data_fingerprint)
         old = (self.previous or {}).get(name)
         product = name.startswith("product:")
+        archive = name.startswith("archive:")
         if old is not None and old.fingerprint == fingerprint and self.intact(old):
             self.units[name] = old
             self.kept += 1
             self.kept_products += product
+            self.kept_archive += archive
             return old, True
         written = render()
         files = {}
@@ -363,6 +367,7 @@ class IncrementalBuild:
         self.units[name] = unit
         self.rendered += 1
         self.rendered_products += product
+        self.rendered_archive += archive
         return unit, False
 
     def intact(self, unit: Unit) -> bool:
