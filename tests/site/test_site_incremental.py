@@ -392,3 +392,121 @@ def test_the_names_pelican_keeps_and_the_names_a_manifest_may_hold() -> None:
     assert all(map(safe_name, ["a", "a/b.html", ".well-known/x", "a..b/c"]))
     bad = ["", ".", "..", "../x", "a/../b", "a/./b", "a//b", "a/", "/a", "a\\b", "a\x00", None]
     assert not any(map(safe_name, bad))
+
+
+# --- stable pagination: a night touches only the pages whose reviews changed. With a
+# page size of 4, TEA-D's 12 reviews are a main page of 4 and archive pages 1 and 2
+# (the oldest 4, then the next 4).
+
+
+def tea_d(n: int) -> str:
+    """The file of TEA-D's archive page n (the main page for n == 0)."""
+    from review_feed.site.slugs import product_slug
+
+    folder = f"reviews/products/{product_slug('TEA-D')}/"
+    return folder + (f"page/{n}/index.html" if n else "index.html")
+
+
+def new_d(k: int) -> list[Review]:
+    """k reviews of TEA-D newer than every other."""
+    return [
+        product_review(
+            300 + i,
+            "TEA-D",
+            1 + i % 5,
+            product_name="Tea TEA-D",
+            date=f"2026-11-{1 + i:02d}T00:00:00",
+        )
+        for i in range(k)
+    ]
+
+
+def shown(site: Site, name: str) -> list[str]:
+    html = (site.output / name).read_text("utf-8")
+    return re.findall(r'<p class="rfp-text">Product review number (\d+)</p>', html)
+
+
+def test_a_new_review_rewrites_only_the_main_page_and_the_widget(sites: tuple[Site, Site]) -> None:
+    inc, scratch = sites
+    inc.build(night1())
+    before = inc.stats()
+    unit = product_files(inc, "TEA-D")
+    s2 = [*night1(), *new_d(1)]
+    inc.build(s2)
+    scratch.build(s2)
+    assert_same(inc, scratch)
+    after = inc.stats()
+    archive = [tea_d(1), tea_d(2)]
+    assert all(after[n] == before[n] for n in archive)  # neither rendered nor written
+    rewritten = sorted(n for n in unit if after[n] != before[n])
+    assert rewritten == sorted(n for n in unit if n not in archive)
+    assert [n for n in rewritten if n.startswith("widgets/")] and tea_d(0) in rewritten
+    assert shown(inc, tea_d(0)) == ["300", "129", "128", "127", "126"]
+    assert shown(inc, tea_d(1)) == ["121", "120", "119", "118"]
+
+
+def test_a_new_archive_page_when_the_main_page_would_reach_two_pages(
+    sites: tuple[Site, Site],
+) -> None:
+    inc, scratch = sites
+    s1 = [*night1(), *new_d(3)]  # 15 reviews: a main page of 7
+    inc.build(s1)
+    assert shown(inc, tea_d(0)) == ["302", "301", "300", "129", "128", "127", "126"]
+    assert not (inc.output / tea_d(3)).exists()
+    before = inc.stats()
+    s2 = [*night1(), *new_d(4)]  # 16: the main page's oldest 4 become archive page 3
+    inc.build(s2)
+    scratch.build(s2)
+    assert_same(inc, scratch)
+    after = inc.stats()
+    assert shown(inc, tea_d(3)) == ["129", "128", "127", "126"]
+    assert shown(inc, tea_d(0)) == ["303", "302", "301", "300"]
+    assert after[tea_d(1)] == before[tea_d(1)]  # page 2 now links to page 3: rewritten
+    assert after[tea_d(2)] != before[tea_d(2)]
+
+
+def test_an_update_of_an_old_review_rewrites_only_its_archive_page(
+    sites: tuple[Site, Site],
+) -> None:
+    inc, scratch = sites
+    inc.build(night1())
+    before = inc.stats()
+    s2 = [r._replace(text="Steeped too long") if r.id == "P118" else r for r in night1()]
+    inc.build(s2)
+    scratch.build(s2)
+    assert_same(inc, scratch)
+    after = inc.stats()
+    changed = [n for n in product_files(inc, "TEA-D") if after[n] != before[n]]
+    assert changed == [tea_d(1)]
+    assert "Steeped too long" in (inc.output / tea_d(1)).read_text("utf-8")
+
+
+def test_a_delete_in_the_middle_matches_a_full_build(sites: tuple[Site, Site]) -> None:
+    """P123 is on archive page 2 of 13 reviews: the newer ones move down one place,
+    page 1 (the oldest four) stays as it was."""
+    inc, scratch = sites
+    s1 = [*night1(), *new_d(1)]
+    inc.build(s1)
+    before = inc.stats()
+    s2 = [r for r in s1 if r.id != "P123"]
+    inc.build(s2)
+    scratch.build(s2)
+    assert_same(inc, scratch)
+    after = inc.stats()
+    assert after[tea_d(1)] == before[tea_d(1)]
+    assert shown(inc, tea_d(2)) == ["126", "125", "124", "122"]
+    assert shown(inc, tea_d(0)) == ["300", "129", "128", "127"]
+
+
+def test_a_delete_that_shortens_the_archive_matches_a_full_build(
+    sites: tuple[Site, Site],
+) -> None:
+    """12 reviews to 11: archive page 2 goes, its reviews back on the main page."""
+    inc, scratch = sites
+    inc.build(night1())
+    s2 = [r for r in night1() if r.id != "P123"]
+    inc.build(s2)
+    scratch.build(s2)
+    assert_same(inc, scratch)
+    assert not (inc.output / tea_d(2)).exists()
+    assert shown(inc, tea_d(0)) == ["129", "128", "127", "126", "125", "124", "122"]
