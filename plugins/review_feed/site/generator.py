@@ -9,9 +9,10 @@ pages are written in `generate_output`. No network unless REVIEW_FEED_SYNC.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pelican.generators import Generator
 from pelican.utils import get_relative_path, path_to_url
@@ -24,7 +25,6 @@ from .assets import write_asset
 from .data import ProductReviews, aggregate, build_data
 from .i18n import Translator
 from .incremental import (
-    IncrementalBuild,
     announce_kept,
     code_key,
     digest,
@@ -42,11 +42,16 @@ from .noindex import exclude_from_sitemap
 from .pages import review_page
 from .slugs import product_slug
 from .templating import page_layout, stylesheet, theme_blocks
+from .units import IncrementalBuild
 from .view import Listing, ListingPage, ReviewFeed, review_feed
 from .widgets import check_widget_dir, widget_templates, write_widget, write_widget_assets
 
-if TYPE_CHECKING:
-    pass
+
+def archive_name(suffix: str, number: int) -> str:
+    """The unit of a list's archive page: "archive:N" for the brand's, "archive:N:REF"
+    for a product's (never the name of another unit, whatever the ref)."""
+    return f"archive:{number}{suffix}"
+
 
 log = logging.getLogger("review_feed.site.generator")
 
@@ -165,22 +170,21 @@ class ReviewFeedGenerator(Generator):
         key = self._build_key(layout)
         build, why = IncrementalBuild.start(writer.output_path, key, clear=clear)
         unit = partial(self._unit, build)
+        lists = partial(self._list_units, build, writer, layout)
         brand = view.brand
 
-        def write_brand() -> list[str]:
-            written = self._write_page(writer, brand, brand.main_page(), layout)
+        def write_brand(listing: Listing) -> list[str]:
+            written = self._write_page(writer, listing, listing.main_page(), layout)
             return written + write_widget(writer, view, templates, self.context, None)
 
-        unit("brand", self._main_key(brand), write_brand)
-        self._archive_units(unit, writer, brand, "", layout)
+        lists("brand", "", digest(rows(brand.reviews)), lambda: brand, (), write_brand)
         old_paths = old_path_refs(view)
         for ref, p in view.products.items():
             old = ref in old_paths
-            listing = view.listing(p)
-            write = partial(self._write_product, writer, templates, layout, listing, old)
-            data = (p.slug, p.name, view.content_urls.get(ref), old)
-            unit(f"product:{ref}", digest(ref, *data, self._main_key(listing)), write)
-            self._archive_units(unit, writer, listing, f":{ref}", layout)
+            write = partial(self._write_product, writer, templates, layout, old_paths=old)
+            data = (ref, p.slug, p.name, view.content_urls.get(ref), old)
+            whole = digest(*data, rows(p.reviews))
+            lists(f"product:{ref}", f":{ref}", whole, partial(view.listing, p), data, write)
         products = view.products.values()
         index = [(p.ref, p.slug, p.name, field_values(p.aggregate)) for p in products]
         write_index = partial(
@@ -210,7 +214,7 @@ class ReviewFeedGenerator(Generator):
         )
 
     def _write_product(
-        self, writer: Any, templates: Any, layout: str, listing: Listing, old_paths: bool
+        self, writer: Any, templates: Any, layout: str, listing: Listing, *, old_paths: bool
     ) -> list[str]:
         """One product's unit: its main page, its widget files, its old paths."""
         view = self.view
@@ -232,8 +236,35 @@ class ReviewFeedGenerator(Generator):
         shown = listing.reviews[: max(len(main.reviews), view.settings.widget_count)]
         return digest(field_values(listing.aggregate), rows(shown), main.archive)
 
+    def _list_units(
+        self,
+        build: IncrementalBuild,
+        writer: Any,
+        layout: str,
+        name: str,
+        suffix: str,
+        whole: str,
+        listing: Callable[[], Listing],
+        data: tuple[Any, ...],
+        write_main: Callable[[Listing], list[str]],
+    ) -> None:
+        """A list's units: its main unit (main page and widget, fingerprinted from
+        `data` and what they show) heading the group of its archive pages. `whole` is
+        everything the list is rendered from: as recorded (and every file there), the
+        group is kept without building a page of it."""
+        kept = build.keep_group(name, whole, partial(archive_name, suffix))
+        if kept is not None:
+            for unit in kept:
+                announce_kept(unit.pages, self.output_path, self.context, self.rf_lang)
+            return
+        shown = listing()
+        main = digest(*data, self._main_key(shown))
+        group = (whole, shown.archive_count)
+        self._unit(build, name, main, partial(write_main, shown), group=group)
+        self._archive_units(build, writer, shown, suffix, layout)
+
     def _archive_units(
-        self, unit: Any, writer: Any, listing: Listing, suffix: str, layout: str
+        self, build: IncrementalBuild, writer: Any, listing: Listing, suffix: str, layout: str
     ) -> None:
         """One unit per archive page ("archive:N" + `suffix`, ":REF" for a product's:
         never the name of another unit), fingerprinted from what
@@ -248,7 +279,7 @@ class ReviewFeedGenerator(Generator):
             newest = number == page.archive  # its newer page is the main page
             key = digest(*whose, number, newest, rows(page.reviews))
             write = partial(self._write_page, writer, listing, page, layout)
-            unit(f"archive:{number}{suffix}", key, write)
+            self._unit(build, archive_name(suffix, number), key, write)
 
     def _build_key(self, layout: str) -> str:
         """What every unit is rendered from: our code and assets, every template, the
@@ -267,10 +298,17 @@ class ReviewFeedGenerator(Generator):
             view.site_url,
         )
 
-    def _unit(self, build: IncrementalBuild, name: str, fingerprint: str, render: Any) -> None:
+    def _unit(
+        self,
+        build: IncrementalBuild,
+        name: str,
+        fingerprint: str,
+        render: Any,
+        group: tuple[str, int] | None = None,
+    ) -> None:
         """Render a unit (recording its pages) or keep it (announcing its pages)."""
         self._pages = []
-        unit, kept = build.run(name, fingerprint, render, lambda: self._pages)
+        unit, kept = build.run(name, fingerprint, render, lambda: self._pages, group)
         if kept:
             announce_kept(unit.pages, self.output_path, self.context, self.rf_lang)
 
