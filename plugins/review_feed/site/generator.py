@@ -41,30 +41,12 @@ from .legacy import old_path_refs, write_old_product_paths
 from .noindex import exclude_from_sitemap
 from .pages import review_page
 from .slugs import product_slug
-from .templating import page_layout, stylesheet, theme_blocks
-from .units import IncrementalBuild
+from .templating import missing_blocks, page_layout, stylesheet
+from .units import IncrementalBuild, archive_name
 from .view import Listing, ListingPage, ReviewFeed, review_feed
 from .widgets import check_widget_dir, widget_templates, write_widget, write_widget_assets
 
-
-def archive_name(suffix: str, number: int) -> str:
-    """The unit of a list's archive page: "archive:N" for the brand's, "archive:N:REF"
-    for a product's (never the name of another unit, whatever the ref)."""
-    return f"archive:{number}{suffix}"
-
-
 log = logging.getLogger("review_feed.site.generator")
-
-# The theme blocks our pages fill, and what is lost without one. Through the
-# theme's page.html none is ours to fill: content and title are the theme's
-# (page.content, page.title), unless it has no page.html.
-THEME_BLOCKS = {
-    "page.html": (),
-    "base.html": (
-        ("content", "the review pages are empty"),
-        ("title", "the review pages get the theme's default title"),
-    ),
-}
 
 
 class ReviewFeedGenerator(Generator):
@@ -156,9 +138,9 @@ class ReviewFeedGenerator(Generator):
 
     # --- output
     def generate_output(self, writer: Any) -> None:
-        """Write the output a unit at a time: the brand (its pages and widget), each
-        product (its pages, widget and old paths), the products index, the shared
-        files; a unit whose inputs did not change keeps its files (incremental.py)."""
+        """Write the output a unit at a time: the brand and each product (its main page
+        and widget, a product's old paths, then each archive page), the products
+        index, the shared files; a unit whose inputs did not change keeps its files."""
         view = self.view
         assert view is not None, "generate_context runs first"
         check_widget_dir(view.settings)
@@ -266,10 +248,9 @@ class ReviewFeedGenerator(Generator):
     def _archive_units(
         self, build: IncrementalBuild, writer: Any, listing: Listing, suffix: str, layout: str
     ) -> None:
-        """One unit per archive page ("archive:N" + `suffix`, ":REF" for a product's:
-        never the name of another unit), fingerprinted from what
-        the page shows: its reviews, its links, the list's name and place, so a full
-        archive page is kept when the list grows at its newest end."""
+        """One unit per archive page, fingerprinted from what it shows (its reviews, its
+        links, the list's name and place): a full archive page is kept when the list
+        grows at its newest end."""
         view = self.view
         assert view is not None
         p = listing.product
@@ -323,10 +304,7 @@ class ReviewFeedGenerator(Generator):
 
     def _check_theme(self, view: ReviewFeed, layout: str) -> None:
         """Once per build: say what a theme without a block we fill makes us lose."""
-        blocks = theme_blocks(self.env, layout)
-        if blocks is None:
-            return
-        missing = [(block, what) for block, what in THEME_BLOCKS[layout] if block not in blocks]
+        missing = missing_blocks(self.env, layout)
         if missing:
             log.warning(
                 "[review-feed] the theme %s has no %s in %s (or what it extends): %s",

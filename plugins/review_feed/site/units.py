@@ -24,6 +24,12 @@ from typing import Any
 from .incremental import FORMAT, MANIFEST_NAME, digest, file_stat, regular_file, safe_name
 
 
+def archive_name(suffix: str, number: int) -> str:
+    """The unit of a list's archive page: "archive:N" for the brand's, "archive:N:REF"
+    for a product's (never the name of another unit, whatever the ref)."""
+    return f"archive:{number}{suffix}"
+
+
 @dataclass(slots=True)
 class Unit:
     fingerprint: str
