@@ -23,6 +23,8 @@ from pathlib import Path
 PY = sys.executable
 GB = 1000**3  # the hosts' "1 GB"
 UNITS = re.compile(r"units: (\d+) rendered \((\d+) products\), (\d+) kept \((\d+) products\)")
+ARCHIVE = re.compile(r"archive pages: (\d+) rendered, (\d+) kept")
+MANIFEST = ".review-feed-manifest.json"
 
 
 def keep_snapshot(snap: Path, copy: Path) -> None:
@@ -60,10 +62,15 @@ def units_line(logs: Path, name: str) -> dict | None:
     for suffix in (".out", ".err"):
         p = logs / f"{name}{suffix}"
         if p.exists():
-            m = UNITS.search(p.read_text("utf-8", errors="replace"))
+            text = p.read_text("utf-8", errors="replace")
+            m = UNITS.search(text)
             if m:
                 keys = ("units_rendered", "products_rendered", "units_kept", "products_kept")
-                return dict(zip(keys, map(int, m.groups()), strict=True))
+                units = dict(zip(keys, map(int, m.groups()), strict=True))
+                a = ARCHIVE.search(text)
+                if a:
+                    units["archive_rendered"], units["archive_kept"] = map(int, a.groups())
+                return units
     return None
 
 
@@ -89,6 +96,8 @@ def nightly_build(
         now = file_state(out)
         m.update(state_diff(prev, now))
         m["units"] = units_line(logs, f"build-{name}")
+        manifest = out / MANIFEST
+        m["manifest_bytes"] = manifest.stat().st_size if manifest.is_file() else None
         res[name] = m
         prev = now
     cold, warm = res["cold"], res["warm"]
@@ -125,8 +134,9 @@ def rows(r: dict, sec: Callable[[dict], str], f: Callable[..., str]) -> list[str
         return [f"6. Nightly publish build: skipped ({n.get('skipped')})", ""]
     L = [
         "| 6. Nightly publish build | seconds | CPU s | products rendered / kept "
-        "| files rewritten | output files | output MB | peak RSS MB |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| archive pages rendered / kept | files rewritten | output files | output MB "
+        "| peak RSS MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     labels = {
         "cold": "cold: empty output, snapshot before the night",
@@ -137,8 +147,9 @@ def rows(r: dict, sec: Callable[[dict], str], f: Callable[..., str]) -> list[str
         m = n[name]
         u = m.get("units") or {}
         units = f"{f(u.get('products_rendered'))} / {f(u.get('products_kept'))}"
+        archive = f"{f(u.get('archive_rendered'))} / {f(u.get('archive_kept'))}"
         L.append(
-            f"| {label} | {sec(m)} | {f(m['cpu_seconds'])} | {units} "
+            f"| {label} | {sec(m)} | {f(m['cpu_seconds'])} | {units} | {archive} "
             f"| {f(m['files_rewritten'])} | {f(m['files'])} | {f(round(m['bytes'] / 1e6, 1))} "
             f"| {f(m['peak_rss_mb'])} |"
         )

@@ -158,6 +158,7 @@ def test_small_run_has_every_section(small_run):
     assert 0 < n["warm"]["units"]["products_rendered"] < n["cold"]["units"]["products_rendered"]
     assert 0 < n["warm"]["files_rewritten"] < n["warm"]["files"]
     assert n["again"]["units"]["products_rendered"] == 0  # nothing changed, nothing rendered
+    assert n["again"]["units"]["archive_rendered"] == 0 and n["again"]["manifest_bytes"] > 0
     assert len(r["targets"]) == 19
     assert all(t["pass"] is not None for t in r["targets"] if t["goal"] != "-")
 

@@ -73,7 +73,7 @@ def test_stylesheet_selectors_are_namespaced():
 @pytest.mark.parametrize("theme", THEMES)
 def test_components_avoid_elements_themes_style(build_site, theme):
     built = build(build_site, theme, REVIEW_FEED_PAGE_SIZE=2)
-    for url in [*REVIEW_PAGES, "reviews/page/2/"]:
+    for url in [*REVIEW_PAGES, "reviews/page/1/"]:
         ours = built.tree(url).xpath("//div[contains(@class,'rfp ')]")[0]
         assert ours.xpath(".//aside|.//nav|.//ol|.//header|.//footer|.//article") == [], url
 
@@ -131,7 +131,7 @@ def test_a_theme_without_a_head_block_builds_without_a_warning(build_site, tmp_p
     built = build(build_site, str(theme), REVIEW_FEED_PAGE_SIZE=2)
     html = built.html(PRODUCT)
     assert "<b>Test Tea Shop</b> theme's theme's" in html
-    assert len(built.jsonld(PRODUCT)) == 1 and built.path(f"{PRODUCT}page/2/").exists()
+    assert len(built.jsonld(PRODUCT)) == 1 and built.path("reviews/page/1/").exists()
     assert not [r for r in caplog.records if "has no {% block" in r.getMessage()]
 
 

@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 from review_feed.model import Review
-from review_feed.site.incremental import MANIFEST_NAME, canonical
+from review_feed.site.incremental import MANIFEST_NAME
+from review_feed.site.units import canonical
 from review_feed.store import write_reviews
 from sitebuild import QUIET_BUILD, REPO, product_review, site_review
 
@@ -122,8 +123,14 @@ def assert_same(incremental: Site, scratch: Site) -> None:
 
 
 def product_files(site: Site, ref: str) -> list[str]:
+    """The files of a product's unit (its main page and widget) and of its archive pages."""
     doc = json.loads((site.output / MANIFEST_NAME).read_text("utf-8"))
-    return sorted(doc["body"]["units"][f"product:{ref}"]["files"])
+    units = doc["body"]["units"]
+    names = [
+        f"product:{ref}",
+        *(n for n in units if n.startswith("archive:") and n.endswith(f":{ref}")),
+    ]
+    return sorted(f for n in names for f in units[n]["files"])
 
 
 def test_a_night_of_changes_matches_a_full_build_and_keeps_the_rest(
@@ -142,7 +149,8 @@ def test_a_night_of_changes_matches_a_full_build_and_keeps_the_rest(
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="review_feed"):
         inc.build(night2())  # no change
-    assert "units: 0 rendered (0 products), 8 kept (5 products)" in caplog.text
+    assert "units: 0 rendered (0 products), 10 kept (5 products)" in caplog.text
+    assert "archive pages: 0 rendered, 2 kept" in caplog.text  # TEA-D's two
     ours = [n for n in after if n.startswith(("reviews/", "widgets/"))]
     again = inc.stats()
     assert ours and all(again[n] == after[n] for n in ours)
@@ -256,12 +264,11 @@ def spoil_units(body: dict[str, Any]) -> None:
 
 
 def alter(site: Site) -> None:
-    """Drop TEA-C's last page from its files without updating the checksum: trusted,
-    the page the night makes stale would stay."""
+    """Drop TEA-C's archive page from the units without updating the checksum: trusted,
+    the page the night makes vanish would stay."""
     path = site.output / MANIFEST_NAME
     doc = json.loads(path.read_text("utf-8"))
-    files = doc["body"]["units"]["product:TEA-C"]["files"]
-    del files[sorted(n for n in files if "/page/3/" in n)[0]]
+    del doc["body"]["units"]["archive:1:TEA-C"]
     path.write_text(json.dumps(doc), "utf-8")
 
 
@@ -297,6 +304,7 @@ def test_a_damaged_or_missing_file_is_written_again(sites: tuple[Site, Site]) ->
     files = product_files(inc, "TEA-D")
     (inc.output / files[0]).write_text("", "utf-8")
     (inc.output / files[-1]).unlink()
+    (inc.output / tea_d(2)).unlink()  # an archive page: its list is no longer kept whole
     inc.build(night1())
     scratch.build(night1())
     assert_same(inc, scratch)
@@ -323,25 +331,25 @@ def test_nothing_is_removed_through_a_symlink(sites: tuple[Site, Site]) -> None:
 def test_a_build_that_stops_half_way_leaves_no_manifest(
     sites: tuple[Site, Site], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from review_feed.site import incremental
+    from review_feed.site import units
 
     inc, scratch = sites
     inc.build(night1())
     calls = iter(range(100))
 
     def crash(self: Any, *args: Any) -> Any:
-        if next(calls) == 3:
+        if next(calls) == 1:  # the lists left alone are kept whole: TEA-B's is the first run
             raise RuntimeError("killed")
         return real(self, *args)
 
-    real = incremental.IncrementalBuild.run
-    monkeypatch.setattr(incremental.IncrementalBuild, "run", crash)
+    real = units.IncrementalBuild.run
+    monkeypatch.setattr(units.IncrementalBuild, "run", crash)
     # TEA-B rendered (a text of the same size: its files keep their sizes), then a crash
     same_size = [r._replace(text=r.text.upper()) if r.id == "P104" else r for r in night1()]
     with pytest.raises(RuntimeError):
         inc.build(same_size)
     assert not (inc.output / MANIFEST_NAME).exists()
-    monkeypatch.setattr(incremental.IncrementalBuild, "run", real)
+    monkeypatch.setattr(units.IncrementalBuild, "run", real)
     inc.build(night1())
     scratch.build(night1())
     assert_same(inc, scratch)
@@ -386,3 +394,121 @@ def test_the_names_pelican_keeps_and_the_names_a_manifest_may_hold() -> None:
     assert all(map(safe_name, ["a", "a/b.html", ".well-known/x", "a..b/c"]))
     bad = ["", ".", "..", "../x", "a/../b", "a/./b", "a//b", "a/", "/a", "a\\b", "a\x00", None]
     assert not any(map(safe_name, bad))
+
+
+# --- stable pagination: a night touches only the pages whose reviews changed. With a
+# page size of 4, TEA-D's 12 reviews are a main page of 4 and archive pages 1 and 2
+# (the oldest 4, then the next 4).
+
+
+def tea_d(n: int) -> str:
+    """The file of TEA-D's archive page n (the main page for n == 0)."""
+    from review_feed.site.slugs import product_slug
+
+    folder = f"reviews/products/{product_slug('TEA-D')}/"
+    return folder + (f"page/{n}/index.html" if n else "index.html")
+
+
+def new_d(k: int) -> list[Review]:
+    """k reviews of TEA-D newer than every other."""
+    return [
+        product_review(
+            300 + i,
+            "TEA-D",
+            1 + i % 5,
+            product_name="Tea TEA-D",
+            date=f"2026-11-{1 + i:02d}T00:00:00",
+        )
+        for i in range(k)
+    ]
+
+
+def shown(site: Site, name: str) -> list[str]:
+    html = (site.output / name).read_text("utf-8")
+    return re.findall(r'<p class="rfp-text">Product review number (\d+)</p>', html)
+
+
+def test_a_new_review_rewrites_only_the_main_page_and_the_widget(sites: tuple[Site, Site]) -> None:
+    inc, scratch = sites
+    inc.build(night1())
+    before = inc.stats()
+    unit = product_files(inc, "TEA-D")
+    s2 = [*night1(), *new_d(1)]
+    inc.build(s2)
+    scratch.build(s2)
+    assert_same(inc, scratch)
+    after = inc.stats()
+    archive = [tea_d(1), tea_d(2)]
+    assert all(after[n] == before[n] for n in archive)  # neither rendered nor written
+    rewritten = sorted(n for n in unit if after[n] != before[n])
+    assert rewritten == sorted(n for n in unit if n not in archive)
+    assert [n for n in rewritten if n.startswith("widgets/")] and tea_d(0) in rewritten
+    assert shown(inc, tea_d(0)) == ["300", "129", "128", "127", "126"]
+    assert shown(inc, tea_d(1)) == ["121", "120", "119", "118"]
+
+
+def test_a_new_archive_page_when_the_main_page_would_reach_two_pages(
+    sites: tuple[Site, Site],
+) -> None:
+    inc, scratch = sites
+    s1 = [*night1(), *new_d(3)]  # 15 reviews: a main page of 7
+    inc.build(s1)
+    assert shown(inc, tea_d(0)) == ["302", "301", "300", "129", "128", "127", "126"]
+    assert not (inc.output / tea_d(3)).exists()
+    before = inc.stats()
+    s2 = [*night1(), *new_d(4)]  # 16: the main page's oldest 4 become archive page 3
+    inc.build(s2)
+    scratch.build(s2)
+    assert_same(inc, scratch)
+    after = inc.stats()
+    assert shown(inc, tea_d(3)) == ["129", "128", "127", "126"]
+    assert shown(inc, tea_d(0)) == ["303", "302", "301", "300"]
+    assert after[tea_d(1)] == before[tea_d(1)]  # page 2 now links to page 3: rewritten
+    assert after[tea_d(2)] != before[tea_d(2)]
+
+
+def test_an_update_of_an_old_review_rewrites_only_its_archive_page(
+    sites: tuple[Site, Site],
+) -> None:
+    inc, scratch = sites
+    inc.build(night1())
+    before = inc.stats()
+    s2 = [r._replace(text="Steeped too long") if r.id == "P118" else r for r in night1()]
+    inc.build(s2)
+    scratch.build(s2)
+    assert_same(inc, scratch)
+    after = inc.stats()
+    changed = [n for n in product_files(inc, "TEA-D") if after[n] != before[n]]
+    assert changed == [tea_d(1)]
+    assert "Steeped too long" in (inc.output / tea_d(1)).read_text("utf-8")
+
+
+def test_a_delete_in_the_middle_matches_a_full_build(sites: tuple[Site, Site]) -> None:
+    """P123 is on archive page 2 of 13 reviews: the newer ones move down one place,
+    page 1 (the oldest four) stays as it was."""
+    inc, scratch = sites
+    s1 = [*night1(), *new_d(1)]
+    inc.build(s1)
+    before = inc.stats()
+    s2 = [r for r in s1 if r.id != "P123"]
+    inc.build(s2)
+    scratch.build(s2)
+    assert_same(inc, scratch)
+    after = inc.stats()
+    assert after[tea_d(1)] == before[tea_d(1)]
+    assert shown(inc, tea_d(2)) == ["126", "125", "124", "122"]
+    assert shown(inc, tea_d(0)) == ["300", "129", "128", "127"]
+
+
+def test_a_delete_that_shortens_the_archive_matches_a_full_build(
+    sites: tuple[Site, Site],
+) -> None:
+    """12 reviews to 11: archive page 2 goes, its reviews back on the main page."""
+    inc, scratch = sites
+    inc.build(night1())
+    s2 = [r for r in night1() if r.id != "P123"]
+    inc.build(s2)
+    scratch.build(s2)
+    assert_same(inc, scratch)
+    assert not (inc.output / tea_d(2)).exists()
+    assert shown(inc, tea_d(0)) == ["129", "128", "127", "126", "125", "124", "122"]

@@ -9,9 +9,10 @@ pages are written in `generate_output`. No network unless REVIEW_FEED_SYNC.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pelican.generators import Generator
 from pelican.utils import get_relative_path, path_to_url
@@ -24,13 +25,13 @@ from .assets import write_asset
 from .data import Gathered, ProductReviews, ReviewData, build_data
 from .i18n import Translator
 from .incremental import (
-    IncrementalBuild,
     announce_kept,
     code_key,
     digest,
     field_values,
     layout_chrome,
     retained_names,
+    rows,
     settings_key,
     templates_key,
 )
@@ -40,25 +41,12 @@ from .legacy import old_path_refs, write_old_product_paths
 from .noindex import exclude_from_sitemap
 from .pages import review_page
 from .slugs import product_slug
-from .templating import page_layout, stylesheet, theme_blocks
+from .templating import missing_blocks, page_layout, stylesheet
+from .units import IncrementalBuild, archive_name
 from .view import Listing, ListingPage, ReviewFeed, review_feed
 from .widgets import check_widget_dir, widget_templates, write_widget, write_widget_assets
 
-if TYPE_CHECKING:
-    pass
-
 log = logging.getLogger("review_feed.site.generator")
-
-# The theme blocks our pages fill, and what is lost without one. Through the
-# theme's page.html none is ours to fill: content and title are the theme's
-# (page.content, page.title), unless it has no page.html.
-THEME_BLOCKS = {
-    "page.html": (),
-    "base.html": (
-        ("content", "the review pages are empty"),
-        ("title", "the review pages get the theme's default title"),
-    ),
-}
 
 
 class ReviewFeedGenerator(Generator):
@@ -154,9 +142,9 @@ class ReviewFeedGenerator(Generator):
 
     # --- output
     def generate_output(self, writer: Any) -> None:
-        """Write the output a unit at a time: the brand (its pages and widget), each
-        product (its pages, widget and old paths), the products index, the shared
-        files; a unit whose inputs did not change keeps its files (incremental.py)."""
+        """Write the output a unit at a time: the brand and each product (its main page
+        and widget, a product's old paths, then each archive page), the products
+        index, the shared files; a unit whose inputs did not change keeps its files."""
         view = self.view
         assert view is not None, "generate_context runs first"
         check_widget_dir(view.settings)
@@ -168,20 +156,23 @@ class ReviewFeedGenerator(Generator):
         key = self._build_key(layout)
         build, why = IncrementalBuild.start(writer.output_path, key, clear=clear)
         unit = partial(self._unit, build)
+        lists = partial(self._list_units, build, writer, layout)
         brand = view.brand
 
-        def write_brand() -> list[str]:
-            written = self._write_listing(writer, brand, "review_feed/brand", layout)
+        def write_brand(listing: Listing) -> list[str]:
+            written = self._write_page(writer, listing, listing.main_page(), layout)
             return written + write_widget(writer, view, templates, self.context, None)
 
-        # (a list's aggregate is computed from its reviews: they are its fingerprint)
-        unit("brand", self.brand_fingerprint, write_brand)
+        # (a list's aggregate is computed from its reviews: their lines are its fingerprint)
+        lists("brand", "", self.brand_fingerprint, lambda: brand, (), write_brand)
         old_paths = old_path_refs(view)
         for ref, p in view.products.items():
             old = ref in old_paths
-            write = partial(self._write_product, writer, templates, layout, ref, old)
-            data = (p.slug, p.name, p.fingerprint, view.content_urls.get(ref), old)
-            unit(f"product:{ref}", digest(ref, *data), write)
+            write = partial(self._write_product, writer, templates, layout, old_paths=old)
+            data = (ref, p.slug, p.name, view.content_urls.get(ref), old)
+            whole = digest(*data, p.fingerprint)
+            lists(f"product:{ref}", f":{ref}", whole, partial(view.listing, p), data, write)
+            p.release()  # its Reviews, if this build rendered it
         products = view.products.values()
         index = [(p.ref, p.slug, p.name, field_values(p.aggregate)) for p in products]
         write_index = partial(
@@ -199,28 +190,83 @@ class ReviewFeedGenerator(Generator):
         removed = build.finish()
         log.info(
             "[review-feed] units: %d rendered (%d products), %d kept (%d products), "
-            "%d files removed%s",
+            "%d files removed; archive pages: %d rendered, %d kept%s",
             build.rendered,
             build.rendered_products,
             build.kept,
             build.kept_products,
             removed,
+            build.rendered_archive,
+            build.kept_archive,
             f" (full build: {why})" if why else "",
         )
 
     def _write_product(
-        self, writer: Any, templates: Any, layout: str, ref: str, old_paths: bool
+        self, writer: Any, templates: Any, layout: str, listing: Listing, *, old_paths: bool
     ) -> list[str]:
-        """One product's files: its pages, its widget files, its old paths."""
+        """One product's unit: its main page, its widget files, its old paths."""
         view = self.view
-        assert view is not None
-        p = view.products[ref]
-        written = self._write_listing(writer, view.listing(p), "review_feed/product", layout)
+        assert view is not None and listing.product is not None
+        ref = listing.product.ref
+        written = self._write_page(writer, listing, listing.main_page(), layout)
         written += write_widget(writer, view, templates, self.context, ref)
         if old_paths:
             written += write_old_product_paths(writer, view, self.context, ref)
-        p.release()
         return written
+
+    def _main_key(self, listing: Listing) -> str:
+        """What a list's main page and widget show: the aggregate, the newest reviews
+        (the main page's, or the widget's when it shows more) and how many archive
+        pages there are (the main page links to them)."""
+        view = self.view
+        assert view is not None
+        main = listing.main_page()
+        shown = listing.reviews[: max(len(main.reviews), view.settings.widget_count)]
+        return digest(field_values(listing.aggregate), rows(shown), main.archive)
+
+    def _list_units(
+        self,
+        build: IncrementalBuild,
+        writer: Any,
+        layout: str,
+        name: str,
+        suffix: str,
+        whole: str,
+        listing: Callable[[], Listing],
+        data: tuple[Any, ...],
+        write_main: Callable[[Listing], list[str]],
+    ) -> None:
+        """A list's units: its main unit (main page and widget, fingerprinted from
+        `data` and what they show) heading the group of its archive pages. `whole` is
+        everything the list is rendered from: as recorded (and every file there), the
+        group is kept without building a page of it."""
+        kept = build.keep_group(name, whole, partial(archive_name, suffix))
+        if kept is not None:
+            for unit in kept:
+                announce_kept(unit.pages, self.output_path, self.context, self.rf_lang)
+            return
+        shown = listing()
+        main = digest(*data, self._main_key(shown))
+        group = (whole, shown.archive_count)
+        self._unit(build, name, main, partial(write_main, shown), group=group)
+        self._archive_units(build, writer, shown, suffix, layout)
+
+    def _archive_units(
+        self, build: IncrementalBuild, writer: Any, listing: Listing, suffix: str, layout: str
+    ) -> None:
+        """One unit per archive page, fingerprinted from what it shows (its reviews, its
+        links, the list's name and place): a full archive page is kept when the list
+        grows at its newest end."""
+        view = self.view
+        assert view is not None
+        p = listing.product
+        whose = (p.slug, p.name, view.content_urls.get(p.ref)) if p is not None else ()
+        for number in range(1, listing.archive_count + 1):
+            page = listing.archive_page(number)
+            newest = number == page.archive  # its newer page is the main page
+            key = digest(*whose, number, newest, rows(page.reviews))
+            write = partial(self._write_page, writer, listing, page, layout)
+            self._unit(build, archive_name(suffix, number), key, write)
 
     def _build_key(self, layout: str) -> str:
         """What every unit is rendered from: our code and assets, every template, the
@@ -239,10 +285,17 @@ class ReviewFeedGenerator(Generator):
             view.site_url,
         )
 
-    def _unit(self, build: IncrementalBuild, name: str, fingerprint: str, render: Any) -> None:
+    def _unit(
+        self,
+        build: IncrementalBuild,
+        name: str,
+        fingerprint: str,
+        render: Any,
+        group: tuple[str, int] | None = None,
+    ) -> None:
         """Render a unit (recording its pages) or keep it (announcing its pages)."""
         self._pages = []
-        unit, kept = build.run(name, fingerprint, render, lambda: self._pages)
+        unit, kept = build.run(name, fingerprint, render, lambda: self._pages, group)
         if kept:
             announce_kept(unit.pages, self.output_path, self.context, self.rf_lang)
 
@@ -257,10 +310,7 @@ class ReviewFeedGenerator(Generator):
 
     def _check_theme(self, view: ReviewFeed, layout: str) -> None:
         """Once per build: say what a theme without a block we fill makes us lose."""
-        blocks = theme_blocks(self.env, layout)
-        if blocks is None:
-            return
-        missing = [(block, what) for block, what in THEME_BLOCKS[layout] if block not in blocks]
+        missing = missing_blocks(self.env, layout)
         if missing:
             log.warning(
                 "[review-feed] the theme %s has no %s in %s (or what it extends): %s",
@@ -270,32 +320,28 @@ class ReviewFeedGenerator(Generator):
                 "; ".join(what for _, what in missing),
             )
 
-    def _write_listing(
-        self, writer: Any, listing: Listing, template: str, layout: str
+    def _write_page(
+        self, writer: Any, listing: Listing, page: ListingPage, layout: str
     ) -> list[str]:
-        """Write a list's pages; return their names."""
+        """Write one page of a list (its main page or an archive page); [save_as]."""
         view = self.view
         assert view is not None
-        written: list[str] = []
-        pages = listing.pages()
-        numbers = [(pg.number, pg.url) for pg in pages]
-        for page in pages:
-            written += self._write(
-                writer,
-                page.save_as,
-                page.url,
-                template,
-                layout,
-                title=self._title(listing, page),
-                summary=view.rating_text(listing.aggregate),
-                rf_listing=listing,
-                rf_page=page,
-                rf_pages=numbers,
-                rf_jsonld=self._jsonld(listing, page),
-            )
-        return written
+        return self._write(
+            writer,
+            page.save_as,
+            page.url,
+            f"review_feed/{listing.kind}",
+            layout,
+            title=view.page_title(listing, page),
+            # an archive page's summary says what it holds, not the list's rating
+            summary=view.rating_text(listing.aggregate) if page.main else view.date_range(page),
+            rf_listing=listing,
+            rf_page=page,
+            rf_jsonld=self._jsonld(listing, page) if page.main else jsonld.script_block(None),
+        )
 
     def _jsonld(self, listing: Listing, page: ListingPage) -> Any:
+        """The list's structured data, on its main page only (what it rates is there)."""
         view = self.view
         assert view is not None
         url = view.absolute(listing.url)
@@ -311,15 +357,6 @@ class ReviewFeedGenerator(Generator):
         else:
             obj = None
         return jsonld.script_block(obj)
-
-    def _title(self, listing: Listing, page: ListingPage) -> str:
-        """The page's title: the list's, then its page number."""
-        view = self.view
-        assert view is not None
-        parts = [listing.title]
-        if page.number > 1:
-            parts.append(view.t.text("page_of", page=page.number, pages=page.pages))
-        return " · ".join(parts)
 
     def _write(
         self,

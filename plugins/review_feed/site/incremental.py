@@ -29,15 +29,13 @@ import hashlib
 import logging
 import os
 import posixpath
-import shutil
 import stat
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Iterable, Mapping
+from dataclasses import fields
 from datetime import date, datetime
 from pathlib import Path, PurePath
 from typing import Any
 
-import orjson
 from pelican import signals
 
 from .. import __version__
@@ -61,6 +59,11 @@ def digest(*parts: object) -> str:
     tuples and dataclasses of them: what the view's data is made of)."""
     text = repr(parts).encode("utf-8", "backslashreplace")
     return hashlib.blake2b(text, digest_size=16).hexdigest()
+
+
+def rows(reviews: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Reviews as plain tuples of their fields: the same values, a cheaper repr to hash."""
+    return [tuple(r) for r in reviews]
 
 
 def field_values(obj: Any) -> tuple[Any, ...]:
@@ -218,167 +221,3 @@ def announce_kept(
         )
         path = os.path.join(output_path, save_as)
         signals.content_written.send(path, context={**context, "page": page})
-
-
-@dataclass(slots=True)
-class Unit:
-    fingerprint: str
-    files: dict[str, int]  # output-relative name -> size
-    pages: list[tuple[str, str]] = field(default_factory=list)  # (save_as, url) of its pages
-
-
-def read_manifest(root: Path, key: str) -> tuple[dict[str, Unit] | None, str]:
-    """Yesterday's units, or None and why a full build is needed."""
-    path = root / MANIFEST_NAME
-    if regular_file(root, MANIFEST_NAME) is None:
-        return None, "no manifest"
-    try:
-        doc = orjson.loads(path.read_bytes())
-        body, checksum = doc["body"], doc["checksum"]
-        if checksum != hashlib.sha256(canonical(body)).hexdigest():
-            return None, "the manifest was altered"
-        if body["format"] != FORMAT or body["key"] != key:
-            return None, "the templates, settings, theme layout or plugin version changed"
-        units = {str(n): parse_unit(u) for n, u in body["units"].items()}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None, "the manifest is unreadable"
-    return units, ""
-
-
-def parse_unit(raw: Any) -> Unit:
-    files = {str(k): int(v) for k, v in raw["files"].items()}
-    if not all(safe_name(n) for n in files):
-        raise ValueError("a file name leaves the output folder")
-    pages = [(str(s), str(u)) for s, u in raw["pages"]]
-    return Unit(str(raw["fingerprint"]), files, pages)
-
-
-def canonical(body: Any) -> bytes:
-    """The bytes the checksum is of: compact JSON, keys sorted (orjson: a 30 MB manifest
-    is checked in a tenth of a second, not two)."""
-    return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
-
-
-def write_manifest(root: Path, key: str, units: Mapping[str, Unit]) -> None:
-    body = {
-        "format": FORMAT,
-        "key": key,
-        "units": {
-            name: {"fingerprint": u.fingerprint, "files": u.files, "pages": u.pages}
-            for name, u in units.items()
-        },
-    }
-    doc = {"body": body, "checksum": hashlib.sha256(canonical(body)).hexdigest()}
-    path = root / MANIFEST_NAME
-    if path.is_symlink():
-        path.unlink()
-    tmp = root / (MANIFEST_NAME + ".tmp")
-    tmp.write_bytes(orjson.dumps(doc))
-    os.replace(tmp, path)
-
-
-def remove_file(root: Path, name: str) -> bool:
-    """Remove `root/name` if it is a regular file reached through no symlink, then its
-    parent folders left empty (up to `root`)."""
-    if not safe_name(name) or regular_file(root, name) is None:
-        return False
-    (root / name).unlink()
-    parent = posixpath.dirname(name)
-    while parent:
-        try:
-            (root / parent).rmdir()  # only when empty
-        except OSError:
-            break
-        parent = posixpath.dirname(parent)
-    return True
-
-
-def clear_names(root: Path, names: Iterable[str]) -> None:
-    """What Pelican's DELETE_OUTPUT_DIRECTORY would have removed: our top-level names."""
-    for name in names:
-        path = root / name
-        if path.is_symlink() or path.is_file():
-            path.unlink()
-        elif path.is_dir():
-            shutil.rmtree(path)
-
-
-@dataclass(slots=True)
-class IncrementalBuild:
-    """One build's units: `run` each (rendered or kept), then `finish`."""
-
-    root: Path
-    key: str
-    previous: dict[str, Unit] | None
-    units: dict[str, Unit] = field(default_factory=dict)
-    rendered: int = 0
-    kept: int = 0
-    kept_products: int = 0
-    rendered_products: int = 0
-
-    @classmethod
-    def start(
-        cls, root: str | Path, key: str, *, clear: Iterable[str] = ()
-    ) -> tuple[IncrementalBuild, str]:
-        """Read the manifest; on a full build remove `clear` (our top-level names) first."""
-        root = Path(root)
-        root.mkdir(parents=True, exist_ok=True)
-        previous, why = read_manifest(root, key)
-        if previous is None:
-            clear_names(root, [n for n in clear if n != MANIFEST_NAME])
-        # Until `finish` writes the new one there is none: a build that stops half-way
-        # leaves files no manifest lists, so the next build is a full one.
-        manifest = root / MANIFEST_NAME
-        if manifest.is_symlink() or manifest.is_file():
-            manifest.unlink()
-        return cls(root, key, previous), why
-
-    def run(
-        self,
-        name: str,
-        data_fingerprint: str,
-        render: Callable[[], list[str]],
-        pages: Callable[[], list[tuple[str, str]]],
-    ) -> tuple[Unit, bool]:
-        """Keep the unit's files when its fingerprint and files are as recorded, else
-        call `render` (it returns the names written; `pages` then gives its pages).
-        Returns the unit and whether it was kept."""
-        fingerprint = digest(self.key, data_fingerprint)
-        old = (self.previous or {}).get(name)
-        product = name.startswith("product:")
-        if old is not None and old.fingerprint == fingerprint and self.intact(old):
-            self.units[name] = old
-            self.kept += 1
-            self.kept_products += product
-            return old, True
-        written = render()
-        files = {}
-        for n in written:
-            st = file_stat(os.path.join(self.root, n))
-            files[n] = st.st_size if st is not None else -1
-        unit = Unit(fingerprint, files, pages())
-        self.units[name] = unit
-        self.rendered += 1
-        self.rendered_products += product
-        return unit, False
-
-    def intact(self, unit: Unit) -> bool:
-        """Every file of the unit there at its recorded size (one lstat each: this only
-        decides whether to render; nothing is removed or written because of it)."""
-        for name, size in unit.files.items():
-            st = file_stat(os.path.join(self.root, name))
-            if st is None or st.st_size != size:
-                return False
-        return True
-
-    def finish(self) -> int:
-        """Remove the files no unit wrote this time; write the manifest. Returns how
-        many files were removed."""
-        now = {n for u in self.units.values() for n in u.files}
-        removed = 0
-        for unit in (self.previous or {}).values():
-            for name in unit.files:
-                if name not in now and remove_file(self.root, name):
-                    removed += 1
-        write_manifest(self.root, self.key, self.units)
-        return removed

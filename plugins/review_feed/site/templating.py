@@ -110,3 +110,23 @@ def theme_blocks(env: jinja2.Environment, name: str = "base.html") -> set[str] |
         template = parent.template if parent is not None else None
         name = template.value if isinstance(template, nodes.Const) else ""
     return found
+
+
+# The theme blocks our pages fill, and what is lost without one. Through the
+# theme's page.html none is ours to fill: content and title are the theme's
+# (page.content, page.title), unless it has no page.html.
+THEME_BLOCKS = {
+    "page.html": (),
+    "base.html": (
+        ("content", "the review pages are empty"),
+        ("title", "the review pages get the theme's default title"),
+    ),
+}
+
+
+def missing_blocks(env: jinja2.Environment, layout: str) -> list[tuple[str, str]]:
+    """The blocks our pages fill that the theme's `layout` lacks, with what is lost."""
+    blocks = theme_blocks(env, layout)
+    if blocks is None:
+        return []
+    return [(block, what) for block, what in THEME_BLOCKS[layout] if block not in blocks]

@@ -90,20 +90,43 @@ class Level:
 
 @dataclass(frozen=True, slots=True)
 class ListingPage:
-    """One page of a paginated review list (brand or product)."""
+    """One page of a review list: its main page (number 0, at the list's URL: the
+    newest reviews) or one of its archive pages (1 = the oldest `page_size` reviews)."""
 
     number: int
-    pages: int
-    reviews: Sequence[Review]
+    archive: int  # how many archive pages the list has
+    reviews: Sequence[Review]  # newest first
     url: str
     save_as: str
-    prev_url: str | None
-    next_url: str | None
+    newer_url: str | None  # archive pages: the next newer one (the main page after the last)
+    older_url: str | None  # the next older archive page
+
+    @property
+    def main(self) -> bool:
+        return self.number == 0
+
+    @property
+    def first_date(self) -> str:
+        """The date of the page's oldest review."""
+        return self.reviews[-1].date if self.reviews else ""
+
+    @property
+    def last_date(self) -> str:
+        """The date of the page's newest review."""
+        return self.reviews[0].date if self.reviews else ""
 
 
 @dataclass(slots=True)
 class Listing:
-    """A brand or product review list with its star-level distribution, cut into pages."""
+    """A brand or product review list with its star-level distribution, cut into pages.
+
+    Pages are stable: the older reviews are cut into archive pages of exactly
+    `page_size` reviews numbered from the oldest, so a full archive page never
+    changes when reviews arrive. The main page holds the rest, newest first:
+    every review of a list shorter than two pages, else between one and two
+    pages of them; an archive page is cut off when it would reach two pages.
+    Reviews are ordered by (date, id), so the cut is the same in every build.
+    """
 
     kind: str  # "brand" | "product"
     product: ProductReviews | None
@@ -111,29 +134,45 @@ class Listing:
     aggregate: Aggregate
     url: str
     save_as: str
-    reviews: list[Review]
+    reviews: list[Review]  # newest first
     page_size: int
     levels: list[Level] = field(default_factory=list)
 
+    @property
+    def archive_count(self) -> int:
+        return max(0, len(self.reviews) // self.page_size - 1)
+
+    def archive_location(self, number: int) -> tuple[str, str]:
+        """The URL and file of archive page `number`."""
+        return sub_location(self.url, self.save_as, "page", str(number))
+
+    def main_page(self) -> ListingPage:
+        a = self.archive_count
+        main = self.reviews[: len(self.reviews) - a * self.page_size]
+        older = self.archive_location(a)[0] if a else None
+        return ListingPage(0, a, main, self.url, self.save_as, None, older)
+
+    def archive_page(self, number: int) -> ListingPage:
+        a, s, n = self.archive_count, self.page_size, len(self.reviews)
+        url, save_as = self.archive_location(number)
+        newer = self.archive_location(number + 1)[0] if number < a else self.url
+        older = self.archive_location(number - 1)[0] if number > 1 else None
+        items = self.reviews[n - number * s : n - (number - 1) * s]
+        return ListingPage(number, a, items, url, save_as, newer, older)
+
     def pages(self) -> list[ListingPage]:
-        items = self.reviews
-        url, save_as = self.url, self.save_as
-        n = max(1, -(-len(items) // self.page_size))
-        locs = [(url, save_as)] + [
-            sub_location(url, save_as, "page", str(i)) for i in range(2, n + 1)
-        ]
-        return [
-            ListingPage(
-                number=i + 1,
-                pages=n,
-                reviews=items[i * self.page_size : (i + 1) * self.page_size],
-                url=locs[i][0],
-                save_as=locs[i][1],
-                prev_url=locs[i - 1][0] if i > 0 else None,
-                next_url=locs[i + 1][0] if i + 1 < n else None,
-            )
-            for i in range(n)
-        ]
+        """The main page, then the archive pages newest first."""
+        archive = [self.archive_page(k) for k in range(self.archive_count, 0, -1)]
+        return [self.main_page(), *archive]
+
+    def archive_links(self, around: int = 2) -> list[tuple[int, str] | None]:
+        """The main page's links to the archive, newest first: the newest pages and the
+        oldest, None marking a gap (O(1) in size however long the list)."""
+        a = self.archive_count
+        shown = ReviewFeed.page_window(
+            [(k, self.archive_location(k)[0]) for k in range(1, a + 1)], a, around
+        )
+        return shown[::-1]
 
 
 @dataclass(slots=True)
@@ -248,10 +287,10 @@ class ReviewFeed:
     ) -> list[tuple[str, str | None]]:
         """The breadcrumb trail after the site's home: (label, URL or None for "here").
 
-        No listing: the products index. A page is "here" only on its first,
-        first page; later pages link back to it.
+        No listing: the products index. A list is "here" only on its main page;
+        its archive pages link back to it.
         """
-        here = page is None or page.number == 1
+        here = page is None or page.main
         if listing is None:
             return [(self.t.text("product_reviews"), None)]
         if listing.product is None:
@@ -260,6 +299,19 @@ class ReviewFeed:
             (self.t.text("product_reviews"), self.products_url),
             (listing.product.name, None if here else listing.url),
         ]
+
+    def page_title(self, listing: Listing, page: ListingPage) -> str:
+        """A page's title: the list's; an archive page's adds its number, which stays."""
+        if page.main:
+            return listing.title
+        return self.t.text("archive_title", title=listing.title, page=self.t.integer(page.number))
+
+    def date_range(self, page: ListingPage) -> str:
+        """ "From January 3, 2024 to March 7, 2024": the dates an archive page covers."""
+        first, last = self.t.date(page.first_date), self.t.date(page.last_date)
+        if first == last:
+            return self.t.text("archive_day", date=first)
+        return self.t.text("archive_range", first=first, last=last)
 
     def widget_title(self, listing: Listing) -> str:
         name = self.name_of(listing)
@@ -303,10 +355,10 @@ def make_listing(
         product.aggregate if product is not None else aggregate(Counter(r.rating for r in reviews))
     )
     listing = Listing(kind, product, title, agg, url, save_as, reviews, settings.page_size)
-    # A list on one page is filtered in the page (anchors + CSS). A longer list has no
-    # filter: a page per star level would double its files, and filtering one page of
-    # it would claim to filter what it does not; its distribution is counts only.
-    paged = len(reviews) > settings.page_size
+    # A list on its main page alone is filtered in the page (anchors + CSS). A longer
+    # list has no filter: a page per star level would double its files, and filtering
+    # one page of it would claim to filter what it does not; its distribution is counts.
+    paged = len(reviews) >= 2 * settings.page_size
     for level, n in agg.distribution:
         listing.levels.append(
             Level(
