@@ -91,11 +91,11 @@ def test_one_page_list_filters_by_stars_without_javascript(site, site_server, op
     """A product whose reviews fit on one page has no stars-K pages: the distribution
     links filter the list in the page with CSS alone (:target)."""
     page, watch = open_page(site_server.url + page_path(site, "product"), js=False)
-    reviews = page.locator("li.rfp-review")
+    reviews = page.locator("ul.rfp-reviews > li")
     total = reviews.count()
     assert total > 1
     assert page.locator(".rfp-summary .rf-st").bounding_box()["width"] > 0  # stars drawn
-    link = page.locator("ul.rfp-dist a.rfp-dl").first
+    link = page.locator("ul.rfp-dist a").first
     level = link.get_attribute("href").removeprefix("#rfp-stars-")
     link.click()
     shown = [r for r in reviews.all() if r.is_visible()]

@@ -79,8 +79,25 @@ def test_product_fragment_with_five_reviews_is_under_6_kb_gzipped(tmp_path):
     data = data_of(five_reviews())
     write_widgets(tmp_path, data, settings, siteurl="https://shop.example", brand_name="Maison")
     html = (tmp_path / f"widgets/products/{product_slug('SKU-100')}.html").read_text("utf-8")
-    assert html.count('class="rf-r"') == 5
+    assert len(re.findall(r'<li><span class="rf-st"', html)) == 5
     assert gz(html) < 6 * 1024, (len(html), gz(html))
+
+
+def test_fragment_links_the_notice_and_writes_each_part_once(tmp_path):
+    """The notice is a link to the brand page's (not the paragraph again in every
+    widget); the stars are one element; a date shown without time has none in
+    `datetime`; the list is named once, by its scroll region."""
+    settings = load_settings({"REVIEW_FEED_WIDGET_COUNT": 5}, {})
+    write_widgets(tmp_path, data_of(five_reviews()), settings, siteurl="https://s.example")
+    html = (tmp_path / f"widgets/products/{product_slug('SKU-100')}.html").read_text("utf-8")
+    t = Translator("en")
+    assert t.text("notice") not in html
+    about = f'<a href="https://s.example/reviews/#rfp-notice">{t.text("about_reviews")}</a>'
+    assert about in html
+    assert "<span style=" not in html and "width:" not in html.replace(HOST_STYLE, "")
+    assert re.findall(r'<span class="rf-st"[^>]*></span>', html)
+    assert set(re.findall(r'datetime="([^"]+)"', html)) <= {f"2026-11-{d}" for d in range(10, 23)}
+    assert html.count('aria-label="Latest reviews"') == 1
 
 
 def test_loader_is_small_plain_es2017():
@@ -120,14 +137,14 @@ def test_fragment_is_self_contained_and_escapes_feed_text():
     data = data_of(reviews)
     settings = load_settings({}, {})
     html = str(render_fragment(feed(data, settings, brand_name=evil), "<b>ref"))
-    assert "<script" not in html and "<img" not in html and "<b>" not in html
+    assert "<script" not in html and "<img" not in html and "<b>ref" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "{{ 7*7 }}" in html
     # a declarative shadow root linking the shared stylesheet (no CSS of its own: the
     # host's box only), then the plain fallback for old browsers
     host = f'<div class="rf-host" style="{HOST_STYLE}"><template shadowrootmode="open">'
     assert html.startswith(host + f'<link rel="stylesheet" href="{stylesheet_href(settings)}">')
-    assert "<style" not in html and html.count("style=") == 1 + html.count('style="width:')
+    assert "<style" not in html and html.count("style=") == 1 + html.count('style="--r:')
     assert html.count("<template") == 1 and html.rstrip().endswith("</p></div>")
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)  # nothing external
     assert " id=" not in html  # two widgets on one page never clash
@@ -157,7 +174,9 @@ def test_json_document_format(tmp_path):
     assert doc == widget_document(
         feed(data, settings, brand_name="Maison"), "SKU-100", url=doc["url"]
     )
-    assert doc["version"] == FORMAT_VERSION == 1
+    assert doc["version"] == FORMAT_VERSION == 2
+    # what is the same for every product is in the brand's document only
+    assert not {"lang", "brand", "notice"} & set(doc)
     assert doc["kind"] == "product"
     assert doc["product"] == {"ref": "SKU-100", "name": "Sencha Kagoshima 100 g", "slug": slug}
     assert doc["url"] == f"https://shop.example/reviews/products/{slug}/"
@@ -166,8 +185,6 @@ def test_json_document_format(tmp_path):
         "count": 5,
         "average": agg.average,
         "average_text": agg.average_text,
-        "best": 5,
-        "worst": 1,
     }
     assert [d["stars"] for d in doc["distribution"]] == [5, 4, 3, 2, 1]
     assert sum(d["count"] for d in doc["distribution"]) == 5
@@ -181,6 +198,8 @@ def test_json_document_format(tmp_path):
     brand = json.loads((tmp_path / "widgets/brand.json").read_text("utf-8"))
     assert brand["kind"] == "brand" and brand["product"] is None and brand["reviews"] == []
     assert brand["aggregate"]["count"] == 0 and brand["aggregate"]["average"] is None
+    assert brand["lang"] == "en" and brand["brand"] == "Maison"
+    assert brand["notice"] == Translator("en").text("notice")
 
 
 def test_files_and_relative_links_without_siteurl(tmp_path):
@@ -242,7 +261,7 @@ def test_widget_dir_setting_moves_every_file(tmp_path):
 def test_widget_count_zero_shows_the_summary_only():
     settings = load_settings({"REVIEW_FEED_WIDGET_COUNT": 0}, {})
     html = str(render_fragment(feed(data_of(five_reviews()), settings), "SKU-100"))
-    assert "out of 5, 5 reviews" in html and 'class="rf-r"' not in html
+    assert "out of 5, 5 reviews" in html and 'class="rf-list"' not in html
     assert "No reviews yet" not in html and "See all 5 reviews" in html
 
 

@@ -14,6 +14,9 @@ from review_feed.settings import load_settings
 from review_feed.site.slugs import product_slug
 from review_feed.site.widgets import STYLESHEET_NAME, WIDGET_HEIGHT, embed_snippets
 
+# the filled stars' width: the ::after of the one stars element
+FILLED = "e => parseFloat(getComputedStyle(e, '::after').width)"
+
 SETTINGS = load_settings({}, {})
 REF = "TEA-GREEN-50"  # five reviews in the demo snapshot
 SHOWN = 3  # REVIEW_FEED_WIDGET_COUNT in pelicanconf.py
@@ -38,8 +41,8 @@ PARTS = {
     "widget": ".rf-w",
     "summary": ".rf-sum",
     "stars": ".rf-big .rf-st",
-    "first review": ".rf-r",
-    "first review text": ".rf-r .rf-body",
+    "first review": ".rf-list > li",
+    "first review text": ".rf-list > li > p",
     "bars": ".rf-dist",
     "first bar": ".rf-dist li",
     "link": ".rf-all",
@@ -100,9 +103,9 @@ def ssi(site, shop, ref: str = REF) -> str:
 def test_the_shops_css_does_not_reach_into_the_widget(site, shop, open_page, form):
     body = snippet(shop) if form == "loader" else ssi(site, shop)
     plain, w1 = open_page(page_with(shop, f"plain-{form}.html", body))
-    plain.wait_for_selector(f"{HOSTS[form]} .rf-r")
+    plain.wait_for_selector(f"{HOSTS[form]} .rf-list > li")
     rude, w2 = open_page(page_with(shop, f"rude-{form}.html", body, css=AGGRESSIVE_CSS))
-    rude.wait_for_selector(f"{HOSTS[form]} .rf-r")
+    rude.wait_for_selector(f"{HOSTS[form]} .rf-list > li")
     # the probe works: the shop's own elements do take the aggressive rules
     assert rude.locator("h1").evaluate("e => getComputedStyle(e).textTransform") == "uppercase"
     a, b = measure(plain, form), measure(rude, form)
@@ -132,7 +135,7 @@ def test_inserting_the_widget_changes_no_style_of_the_shop(shop, open_page, css)
     before = dict(page.evaluate(SNAPSHOT, skip))
     assert len(before) > 10
     page.add_script_tag(url=f"{shop.site_url}widgets/review-feed.js")
-    page.wait_for_selector("[data-review-feed-product] .rf-r")
+    page.wait_for_selector("[data-review-feed-product] .rf-list > li")
     settle(page)
     after = dict(page.evaluate(SNAPSHOT, skip))
     assert after.keys() == before.keys()
@@ -240,8 +243,8 @@ def test_links_keep_only_http_and_blank_targets_with_noopener(site, shop, open_p
 
 
 def reviews_shown(page) -> int:
-    page.wait_for_selector("[data-review-feed-product] .rf-r")
-    return page.locator("[data-review-feed-product] .rf-r").count()
+    page.wait_for_selector("[data-review-feed-product] .rf-list > li")
+    return page.locator("[data-review-feed-product] .rf-list > li").count()
 
 
 @pytest.mark.parametrize("css", ["", AGGRESSIVE_CSS], ids=["plain", "aggressive"])
@@ -271,7 +274,7 @@ def test_ssi_shows_its_reviews_without_script_and_keeps_a_plain_fallback(site, s
 
     html = ssi(site, shop)
     page, watch = open_page(page_with(shop, "ssi-nojs.html", html, css=AGGRESSIVE_CSS), js=False)
-    assert page.locator(".rf-host .rf-r").count() == SHOWN
+    assert page.locator(".rf-host .rf-list > li").count() == SHOWN
     assert page.locator(".rf-host").evaluate("h => h.shadowRoot !== null")
     fallback = page.locator(".rf-host > p > a")
     assert fallback.count() == 1 and not fallback.is_visible()  # shadow content is shown instead
@@ -316,7 +319,7 @@ def test_custom_properties_theme_the_widget_through_the_shadow_boundary(
     body = f'<div class="shop-reviews">{widget}</div>'
     page, watch = open_page(page_with(shop, f"theme-{form}.html", THEME + body))
     host = HOSTS[form]
-    page.wait_for_selector(f"{host} .rf-r")
+    page.wait_for_selector(f"{host} .rf-list > li")
     color = "e => getComputedStyle(e).color"
     assert page.locator(f"{host} .rf-all").evaluate(color) == "rgb(11, 93, 80)"
     assert page.locator(f"{host} .rf-w").evaluate(color) == "rgb(16, 32, 48)"
@@ -335,8 +338,8 @@ def test_loader_works_under_a_strict_style_policy(shop, open_page):
     assert reviews_shown(page) == SHOWN
     widget = page.locator("[data-review-feed-product] .rf-w")
     assert round(widget.bounding_box()["height"]) == WIDGET_HEIGHT
-    filled = page.locator("[data-review-feed-product] .rf-big .rf-st > span").bounding_box()
-    assert 0 < filled["width"] < page.locator(".rf-big .rf-st").bounding_box()["width"]
+    filled = page.locator("[data-review-feed-product] .rf-big .rf-st").evaluate(FILLED)
+    assert 0 < filled < page.locator(".rf-big .rf-st").bounding_box()["width"]
     assert not [e for e in watch.console_errors if "review-feed" in e or "Refused to apply" in e]
 
 

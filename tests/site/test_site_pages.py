@@ -15,9 +15,7 @@ def brand_reviews(n: int = 23):
 
 
 def texts(tree) -> list[str]:
-    return [
-        p.text_content() for p in tree.xpath('//li[@class="rfp-review"]//p[@class="rfp-text"][1]')
-    ]
+    return [p.text_content() for p in tree.xpath('//ul[@class="rfp-reviews"]/li/div/p[2]')]
 
 
 def test_brand_page_numbers_pagination_and_filters(build_site):
@@ -30,7 +28,7 @@ def test_brand_page_numbers_pagination_and_filters(build_site):
     # distribution 5..1 with counts and percentages; a paginated list has no filter
     # (neither a page per star level nor an in-page one that would miss the other pages)
     rows = tree.xpath('//ul[@class="rfp-dist"]/li')
-    assert [r.xpath("string(.//*[contains(@class,'rfp-dl')])") for r in rows] == [
+    assert [r.xpath("string(./*[1])") for r in rows] == [
         "5 stars",
         "4 stars",
         "3 stars",
@@ -40,7 +38,7 @@ def test_brand_page_numbers_pagination_and_filters(build_site):
     expected = {lv: sum(1 for r in reviews if star_bucket(r.rating) == lv) for lv in range(1, 6)}
     for row, level in zip(rows, (5, 4, 3, 2, 1), strict=True):
         n = expected[level]
-        assert " ".join(row.xpath("string(.//span[@class='rfp-dn'])").split()) == (
+        assert " ".join(row.xpath("string(./span[last()])").split()) == (
             f"{n} ({round(100 * n / 23)}%)"
         )
         assert row.xpath(".//a/@href") == []
@@ -73,14 +71,12 @@ def test_review_details_order_date_and_replies_in_order(build_site):
     )
     built = build_site([r])
     tree = built.tree("reviews/")
-    item = tree.xpath('//li[@class="rfp-review"]')[0]
+    item = tree.xpath('//ul[@class="rfp-reviews"]/li')[0]
     assert item.xpath("string(.//h3)") == "Author1 B."
-    when = " ".join(item.xpath("string(.//p[@class='rfp-when'])").split())
+    when = " ".join(item.xpath("string(./div/p[1])").split())
     assert when == "October 3, 2026, following an order of October 1, 2026"
     assert item.xpath(".//span[@role='img']/@aria-label") == ["4 out of 5 stars"]
-    heads = [
-        " ".join(h.text_content().split()) for h in item.xpath(".//p[@class='rfp-reply-head']")
-    ]
+    heads = [" ".join(h.text_content().split()) for h in item.xpath("./div/div/p[1]")]
     assert heads == [
         "Moderator · October 4, 2026",
         "Reply from Test Tea Shop · October 5, 2026",
@@ -92,7 +88,22 @@ def test_review_details_order_date_and_replies_in_order(build_site):
     assert [c.tag for c in art] == ["span", "h3", "p", "p", "div", "div", "div"]
     (heading_id,) = art.xpath("./h3/@id")
     assert art.get("aria-labelledby") == heading_id and art.xpath("./h3/@class") == []
-    assert art.xpath(".//p[@class='rfp-when']/*") == art.xpath(".//p[@class='rfp-when']/time")
+    assert art.xpath("./p[1]/*") == art.xpath("./p[1]/time")
+    # the stars are one element filled by a custom property; a date shown without its
+    # time is a date without its time in `datetime` too
+    (stars,) = art.xpath("./span[@role='img']")
+    assert len(stars) == 0 and stars.get("style") == "--r:80%"
+    assert art.xpath(".//time/@datetime") == [
+        "2026-10-03",
+        "2026-10-04",
+        "2026-10-05",
+        "2026-10-06",
+    ]
+    assert [d.get("class") for d in art.xpath("./div")] == [
+        "rfp-reply-moderator",
+        "rfp-reply-merchant",
+        "rfp-reply-customer",
+    ]
 
 
 def test_review_pages_are_written_without_indentation(build_site):
@@ -133,6 +144,29 @@ def test_product_pages_and_index(build_site):
     assert sorted(hrefs) == sorted(
         f"../../reviews/products/{product_slug(ref)}/" for ref in ("SKU-100", "MATCHA-30")
     )
+
+
+def test_the_notice_is_in_full_on_the_brand_page_and_linked_from_the_others(build_site):
+    """How reviews are collected, said once: a product's pages link to the brand page's
+    notice (its id), which the brand's pages and the products index show in full."""
+    from review_feed.site.i18n import Translator
+
+    notice = Translator("en").text("notice")
+    reviews = [product_review(i, "SKU-100", 4) for i in range(5)]
+    built = build_site(reviews, REVIEW_FEED_PAGE_SIZE=2)
+    brand = built.tree("reviews/")
+    assert brand.xpath("string(//*[@id='rfp-notice']/p)") == notice
+    assert notice in built.html("reviews/products/")
+    folder = built.output / f"reviews/products/{product_slug('SKU-100')}"
+    pages = [
+        f.parent.relative_to(built.output).as_posix() + "/" for f in folder.rglob("index.html")
+    ]
+    assert len(pages) >= 2  # the product's list and its other pages
+    for url in pages:
+        assert notice not in built.html(url), url
+        (link,) = built.tree(url).xpath("//p[@class='rfp-notice']/a")
+        assert link.get("href") == "../" * url.count("/") + "reviews/#rfp-notice", url
+        assert link.text == "About these reviews"
 
 
 def test_urls_come_from_settings(build_site):
@@ -223,7 +257,7 @@ def test_a_list_on_one_page_filters_in_the_page(build_site):
     assert links == [f"#rfp-stars-{k}" for k in present]
     targets = tree.xpath("//span[@class='rfp-target']/@id")
     assert ["#" + t for t in targets] == links and links
-    levels = tree.xpath("//li[@class='rfp-review']/@data-stars")
+    levels = tree.xpath("//ul[@class='rfp-reviews']/li/@data-stars")
     assert sorted(levels) == sorted(str(star_bucket(r.rating)) for r in reviews)
     assert tree.xpath("//a[contains(@class,'rfp-unfilter')]/@href") == ["#rfp-list-h"]
 
@@ -238,7 +272,7 @@ def test_a_theme_macros_file_is_used(build_site, tmp_path):
     shutil.copytree(REPO / "themes" / "lumiere", theme)
     ours = REPO / "plugins/review_feed/site/templates/review_feed/_macros.html"
     text = ours.read_text("utf-8")
-    text = text.replace('<li class="rfp-review"', '<li data-theme="mine" class="rfp-review"')
+    text = text.replace("<li{% if filtered %}", '<li data-theme="mine"{% if filtered %}')
     text = text.replace('<div class="rfp-notice"', '<div data-theme="mine" class="rfp-notice"')
     (theme / "templates" / "review_feed").mkdir(parents=True)
     (theme / "templates" / "review_feed" / "_macros.html").write_text(text, "utf-8")

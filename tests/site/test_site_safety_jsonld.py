@@ -57,7 +57,7 @@ def test_hostile_text_is_escaped_and_never_evaluated(build_site):
     assert ">49<" not in brand and " 49 " not in brand
     # the page text a reader sees is exactly the review
     tree = built.tree("reviews/")
-    assert tree.xpath("string(//li[@class='rfp-review']//p[@class='rfp-text'])") == HOSTILE
+    assert tree.xpath("string(//ul[@class='rfp-reviews']/li/div/p[2])") == HOSTILE
     product = built.tree(f"reviews/products/{slug}/")
     # the theme heading prints page.title: < > " ' = as lookalikes: no tag, no attribute
     assert product.xpath("string(//h1)") == "Reviews of ‹svg onload＝alert(3)› {{ 7*7 }}"

@@ -169,7 +169,7 @@ def test_review_pages_are_not_kept_in_pelicans_content_memo(build_site):
     """Pelican memoizes get_content/get_summary for the life of the process: a large
     build would keep every review page's HTML in memory."""
     built = build(build_site, "notmyidea")
-    assert "rfp-review" in built.html(PRODUCT)
+    assert 'class="rfp-reviews"' in built.html(PRODUCT)
     for memo in (Content.get_content.cache, Content.get_summary.cache):
         assert not [k for k in memo if str(getattr(k[0], "save_as", "")).startswith("reviews/")]
 

@@ -77,7 +77,7 @@ def shop_trial(review_site: str, root: Path) -> None:
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(f"http://127.0.0.1:{shop.server_address[1]}/")
-            page.wait_for_selector("[data-review-feed-product] .rf-r", timeout=15000)
+            page.wait_for_selector("[data-review-feed-product] .rf-list > li", timeout=15000)
             seen["text"] = page.locator("[data-review-feed-product] .rf-txt").inner_text()
             seen["errors"] = errors
             browser.close()

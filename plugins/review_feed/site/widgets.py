@@ -85,10 +85,11 @@ RESERVE_STYLE = f"min-height:{WIDGET_HEIGHT}px;padding:0;border:0"
 # it arrives, and the widget scrolls inside it, so nothing shifts either way)
 HOST_STYLE = f"display:block;height:var(--rf-height,{WIDGET_HEIGHT}px);padding:0;border:0"
 NOSCRIPT_CSS = "[data-review-feed-product],[data-review-feed-brand]{min-height:0!important}"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 LOADER_NAME = "review-feed.js"
 STYLESHEET_NAME = "review-feed.css"  # the loader adopts it, fragments link it
 FRAME_NAME = "frame.html"  # the iframe page of every widget
+NOTICE_ID = "rfp-notice"  # the brand page's notice on how reviews are collected
 FRAGMENT_TEMPLATE = "review_feed/widget.html"
 FRAME_TEMPLATE = "review_feed/widget-frame.html"
 
@@ -191,12 +192,14 @@ def _subject(rf: ReviewFeed, ref: str | None) -> Listing:
     return rf.brand if ref is None else rf.listing(rf.products[ref])
 
 
-def _variables(rf: ReviewFeed, ref: str | None, url: str, css: str) -> dict[str, Any]:
+def _variables(rf: ReviewFeed, ref: str | None, link: Any) -> dict[str, Any]:
+    """The fragment's variables; `link` turns a site-relative URL into one for it."""
     return {
         "rf": rf,
         "rf_listing": _subject(rf, ref),
-        "rf_url": url,
-        "rf_css_url": css,
+        "rf_url": link(page_url(rf.settings, ref)),
+        "rf_css_url": link(stylesheet_href(rf.settings)),
+        "rf_notice_url": link(rf.settings.brand_url) + "#" + NOTICE_ID,
         "rf_host_style": HOST_STYLE,
     }
 
@@ -208,31 +211,27 @@ def render_fragment(
     env: jinja2.Environment | None = None,
     link_base: str = "",
 ) -> Markup:
-    url = _join(link_base, page_url(rf.settings, ref))
-    css = _join(link_base, stylesheet_href(rf.settings))
     template = (env or rf.env).get_template(FRAGMENT_TEMPLATE)
-    return Markup(template.render(_variables(rf, ref, url, css)))
+    return Markup(template.render(_variables(rf, ref, lambda url: _join(link_base, url))))
 
 
 def widget_document(rf: ReviewFeed, ref: str | None = None, *, url: str = "") -> dict[str, Any]:
-    """The public JSON document (version 1); field by field in docs/widgets.md."""
+    """The public JSON document (version 2); field by field in docs/widgets.md. What is
+    the same for every product (language, brand, notice) is in the brand's only."""
     listing = _subject(rf, ref)
     p = listing.product
     agg = listing.aggregate
+    site = {"lang": rf.lang, "brand": rf.brand_name or None, "notice": rf.notice}
     return {
         "version": FORMAT_VERSION,
         "kind": listing.kind,
-        "lang": rf.lang,
-        "brand": rf.brand_name or None,
+        **(site if p is None else {}),
         "product": None if p is None else {"ref": p.ref, "name": p.name, "slug": p.slug},
         "url": url,
-        "notice": rf.notice,
         "aggregate": {
             "count": agg.count,
             "average": agg.average,
             "average_text": agg.average_text or None,
-            "best": 5,
-            "worst": 1,
         },
         "distribution": [{"stars": st, "count": c} for st, c in agg.distribution],
         "reviews": [
@@ -269,13 +268,11 @@ def write_widget(
     """Write one widget's files (product `ref`, or the brand for None); return their names."""
     files = widget_files(rf.settings, ref)
     link = _linker(rf, files["html"])
-    url = link(page_url(rf.settings, ref))
-    css = link(stylesheet_href(rf.settings))
-    html = templates["html"].render(
-        {**context, "output_file": files["html"], **_variables(rf, ref, url, css)}
-    )
+    variables = _variables(rf, ref, link)
+    html = templates["html"].render({**context, "output_file": files["html"], **variables})
+    doc = widget_document(rf, ref, url=variables["rf_url"])
     write_asset(writer.output_path, files["html"], html)
-    write_asset(writer.output_path, files["json"], _dump_json(widget_document(rf, ref, url=url)))
+    write_asset(writer.output_path, files["json"], _dump_json(doc))
     return [files["html"], files["json"]]
 
 

@@ -65,8 +65,9 @@
     const el = doc.createElement(n.tagName);
     for (const { name, value } of n.attributes) {
       if (attrs.test(name)) el.setAttribute(name, value);
-      // a star or bar width: one number, clamped, set through the CSSOM
-      else if (name == "style" && /^width:\d+(\.\d+)?%$/.test(value)) el.style.width = Math.min(100, parseFloat(value.slice(6))) + "%";
+      // how much of the stars or a bar is filled (--r): one number, clamped, set
+      // through the CSSOM
+      else if (name == "style" && /^--r:\d+(\.\d+)?%$/.test(value)) el.style.setProperty("--r", Math.min(100, parseFloat(value.slice(4))) + "%");
       else if (name == "href" && el.tagName == "A") {
         const u = new URL(value, at);
         if (/^https?:$/.test(u.protocol)) el.href = u.href;
