@@ -3,7 +3,7 @@
 Layout and guarantees: see `snapshot.py`, `layout.py` and docs/snapshot.md.
 """
 
-from .collection import Changes
+from .collection import Changes, Staged, Stager
 from .layout import DEFAULT_LAYOUT, Layout
 from .ledger import LedgerEntry
 from .snapshot import Snapshot, read_reviews, write_reviews
@@ -14,6 +14,8 @@ __all__ = [
     "Layout",
     "LedgerEntry",
     "Snapshot",
+    "Staged",
+    "Stager",
     "read_reviews",
     "write_reviews",
 ]
