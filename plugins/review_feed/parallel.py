@@ -139,14 +139,21 @@ class _Helper:
         self.errors = tempfile.TemporaryFile()  # noqa: SIM115 -- closed by close()
         ours, theirs = socket.socketpair()
         with ours, theirs:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-c", _START, str(theirs.fileno()), *sys.path],
-                pass_fds=(theirs.fileno(),),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=self.errors,
-                start_new_session=True,
-            )
+            try:
+                self.proc = subprocess.Popen(
+                    [sys.executable, "-c", _START, str(theirs.fileno()), *sys.path],
+                    pass_fds=(theirs.fileno(),),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=self.errors,
+                    start_new_session=True,
+                )
+            except OSError as exc:
+                self.errors.close()
+                raise FeedFileError(
+                    f"{self.file}: cannot start a helper process to read it "
+                    f"({exc.strerror or exc}); nothing of the file is applied"
+                ) from None
             # only the helper holds its end now: its death is an end of file here
             self.conn = Connection(ours.detach())
         self.pending: deque[int] = deque()
