@@ -230,12 +230,13 @@ def test_ctrl_c_leaves_nothing_running(tmp_path):
     path = _big_file(tmp_path, 20000)
     script = textwrap.dedent(
         f"""
-        import time
+        import signal, time
         from pathlib import Path
         from feed_helpers import name_for
         from review_feed.feed import FeedOptions
         from review_feed.parallel import read_staged
         from review_feed.staging import Tally
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # whatever was inherited
         rows = read_staged(Path({str(path)!r}), name_for(), FeedOptions(), False, Tally(),
                            threshold=1, chunk=2000)
         for n, _ in enumerate(rows):
