@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from contextlib import ExitStack
-from dataclasses import dataclass
+from contextlib import ExitStack, closing
+from itertools import chain
 from pathlib import Path
 
 from .checksums import ChecksumCache, checksum_cache
 from .errors import ConfigError, FeedFileError, ReviewFeedError, StoreError
-from .feed import FeedOptions, read_feed
-from .model import Action, FileCounts, Row, RowProblem, VendorAverage
+from .feed import FeedOptions
+from .model import FileCounts
+from .parallel import read_staged
 from .plan import Decision, Step, apply_key, plan
 from .report import STRICT_EXIT, AppliedFile, FileError, SkippedFile, SyncReport
 from .settings import Settings
@@ -26,7 +27,8 @@ from .sources import open_source
 from .sources.base import RemoteFile, Source
 from .sources.local import sha256_file
 from .sources.names import FeedName, parse_name
-from .store import LedgerEntry, Snapshot
+from .staging import Tally
+from .store import LedgerEntry, Snapshot, Staged
 from .store.layout import DEFAULT_LAYOUT, Layout
 
 __all__ = ["SyncReport", "plan_files", "run_sync"]
@@ -34,19 +36,12 @@ __all__ = ["SyncReport", "plan_files", "run_sync"]
 logger = logging.getLogger("review_feed.sync")
 
 
-@dataclass(slots=True)
-class _Parsed:
-    problems: list[str]
-    counts: FileCounts
-    averages: int
-
-
 class _StrictRejected(Exception):
     """Rows were rejected in strict mode: the file's rows must not be applied."""
 
-    def __init__(self, parsed: _Parsed) -> None:
+    def __init__(self, tally: Tally) -> None:
         super().__init__()
-        self.parsed = parsed
+        self.tally = tally
 
 
 def feed_options(settings: Settings) -> FeedOptions:
@@ -56,40 +51,23 @@ def feed_options(settings: Settings) -> FeedOptions:
         raise ConfigError(f"REVIEW_FEED_FIELD_MAP / REVIEW_FEED_MAX_FIELD_SIZE: {exc}") from None
 
 
-def _rows(
-    path: Path, name: FeedName, options: FeedOptions, parsed: _Parsed, strict: bool
-) -> Iterator[Row]:
-    """The file's valid rows; problems, per-action counts and vendor averages go to `parsed`.
-    In strict mode a rejected row raises _StrictRejected at the end (so nothing applies)."""
-    counts = parsed.counts
-    for item in read_feed(path, name, options):
-        if isinstance(item, Row):
-            if item.action is Action.NEW:
-                counts.new += 1
-            elif item.action is Action.UPDATE:
-                counts.update += 1
-            else:
-                counts.delete += 1
-            yield item
-        elif isinstance(item, RowProblem):
-            parsed.problems.append(str(item))
-            counts.rejected += 1
-        elif isinstance(item, VendorAverage):
-            parsed.averages += 1
-    if strict and parsed.problems:
-        raise _StrictRejected(parsed)
+def _strict_end(tally: Tally, strict: bool) -> Iterator[Staged]:
+    """Nothing; at the end of a file's rows, in strict mode, a rejected row stops it all."""
+    if strict and tally.problems:
+        raise _StrictRejected(tally)
+    yield from ()
 
 
 def apply_file(
     snap: Snapshot, path: Path, name: FeedName, options: FeedOptions, *, strict: bool, full: bool
-) -> _Parsed:
+) -> Tally:
     """Apply a file's rows (all or nothing: a FeedFileError, even after rows, applies none).
     `full`: the file is the complete truth of its collection (a full resync). What the file
-    held is in the returned `_Parsed` (and in _StrictRejected)."""
-    parsed = _Parsed([], FileCounts(), 0)
-    rows = _rows(path, name, options, parsed, strict)
-    snap.apply(rows, replace=name.collection if full else None)
-    return parsed
+    held is in the returned `Tally` (and in _StrictRejected)."""
+    tally = Tally()
+    with closing(read_staged(path, name, options, snap.keep_order_ref, tally)) as rows:
+        snap.apply_staged(name.collection, chain(rows, _strict_end(tally, strict)), replace=full)
+    return tally
 
 
 def _entry(feed: FeedName, size: int, sha: str, counts: FileCounts, full: bool) -> LedgerEntry:
@@ -117,25 +95,25 @@ def _full_resync(snap: Snapshot, path: Path, options: FeedOptions, report: SyncR
         raise ConfigError(f"--full {path}: no such file")
     try:
         size, sha = sha256_file(path)
-        parsed = apply_file(snap, path, feed, options, strict=report.strict, full=True)
+        tally = apply_file(snap, path, feed, options, strict=report.strict, full=True)
     except OSError as exc:
         raise ConfigError(f"--full {path}: cannot read it: {exc.strerror or exc}") from None
     except FeedFileError as exc:
         report.errors.append(FileError(str(exc), exc.exit_code))
         return False
     except _StrictRejected as exc:
-        report.problems += exc.parsed.problems
+        report.problems += exc.tally.problems
         report.errors.append(
             FileError(
-                f"{feed.name}: not applied, {len(exc.parsed.problems)} row(s) rejected "
+                f"{feed.name}: not applied, {len(exc.tally.problems)} row(s) rejected "
                 "in strict mode",
                 STRICT_EXIT,
             )
         )
         return False
-    report.problems += parsed.problems
-    report.vendor_averages += parsed.averages
-    entry = _entry(feed, size, sha, parsed.counts, full=True)
+    report.problems += tally.problems
+    report.vendor_averages += tally.averages
+    entry = _entry(feed, size, sha, tally.counts, full=True)
     for gone in snap.forget(feed.collection):
         if gone.key > entry.key:
             report.warnings.append(
@@ -144,7 +122,7 @@ def _full_resync(snap: Snapshot, path: Path, options: FeedOptions, report: SyncR
             )
     snap.record(entry)
     report.applied.append(
-        AppliedFile(feed.name, feed.kind, feed.website_id, parsed.counts, full=True)
+        AppliedFile(feed.name, feed.kind, feed.website_id, tally.counts, full=True)
     )
     return True
 
@@ -295,30 +273,30 @@ def _apply_one(
         if _not_applied(step, report):
             return None
     try:
-        parsed = apply_file(snap, fetched.path, feed, options, strict=report.strict, full=False)
+        tally = apply_file(snap, fetched.path, feed, options, strict=report.strict, full=False)
     except ReviewFeedError as exc:
         report.errors.append(FileError(str(exc), exc.exit_code))
         return False
     except _StrictRejected as exc:
-        report.problems += exc.parsed.problems
+        report.problems += exc.tally.problems
         report.errors.append(
             FileError(
-                f"{feed.name}: not applied, {len(exc.parsed.problems)} row(s) rejected in strict "
+                f"{feed.name}: not applied, {len(exc.tally.problems)} row(s) rejected in strict "
                 "mode; fix the file or run without --strict",
                 STRICT_EXIT,
             )
         )
         return False
-    report.problems += parsed.problems
-    report.vendor_averages += parsed.averages
+    report.problems += tally.problems
+    report.vendor_averages += tally.averages
     resend = step.decision is Decision.RESEND
     if resend:
         report.warnings.append(
             f"{feed.name} was re-sent with different content: applied again on top of the "
             "first version (reviews only the first version held stay; a full resync removes them)"
         )
-    snap.record(_entry(feed, fetched.size, fetched.sha256, parsed.counts, full=False))
+    snap.record(_entry(feed, fetched.size, fetched.sha256, tally.counts, full=False))
     report.applied.append(
-        AppliedFile(feed.name, feed.kind, feed.website_id, parsed.counts, resent=resend)
+        AppliedFile(feed.name, feed.kind, feed.website_id, tally.counts, resent=resend)
     )
     return True

@@ -425,7 +425,7 @@ def new_d(k: int) -> list[Review]:
 
 def shown(site: Site, name: str) -> list[str]:
     html = (site.output / name).read_text("utf-8")
-    return re.findall(r'<p>Product review number (\d+)</p>', html)
+    return re.findall(r"<p>Product review number (\d+)</p>", html)
 
 
 def test_a_new_review_rewrites_only_the_main_page_and_the_widget(sites: tuple[Site, Site]) -> None:

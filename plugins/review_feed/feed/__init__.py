@@ -7,7 +7,8 @@
 See docs/feed-formats.md for the formats and rules.
 """
 
+from .lines import Span
 from .options import FeedOptions
 from .reader import read_feed
 
-__all__ = ["FeedOptions", "read_feed"]
+__all__ = ["FeedOptions", "Span", "read_feed"]

@@ -1,15 +1,19 @@
 """Tab-separated feed files: the header layout and the legacy headerless one.
 
-Rows are read in batches: the csv module's field-size limit is a process-wide
-setting, so it is set to REVIEW_FEED_MAX_FIELD_SIZE only while a batch is
-being read (no `yield` in between) and restored right after. Lines are read
-with a bounded buffer, so no input costs more memory than a few cells.
+`read_csv` reads a whole file, or the records of one byte range of it (`Span`): a range
+reader learns the layout from the file's first record and names lines of the whole file.
+Rows are read in batches: the csv module's field-size limit is a process-wide setting,
+so it is set to REVIEW_FEED_MAX_FIELD_SIZE only while a batch is being read (no `yield`
+in between) and restored right after. Lines are read with a bounded buffer (`lines.py`),
+so no input costs more memory than a few cells.
 """
 
 from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from contextlib import contextmanager
+from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 
@@ -17,6 +21,7 @@ from ..errors import FeedFileError
 from ..model import Row, RowProblem, VendorAverage
 from .build import BUILD_FIELDS, Context, build_row
 from .fields import resolve
+from .lines import Lines, Span
 from .values import ACTIONS
 from .values import shorten as _show
 
@@ -42,30 +47,6 @@ def _blank(cells: list[str]) -> bool:
     return not cells or (len(cells) == 1 and not cells[0].strip())
 
 
-def _ends_with_newline(path: Path) -> bool:
-    with path.open("rb") as fh:
-        fh.seek(0, 2)
-        if fh.tell() == 0:
-            return True
-        fh.seek(-1, 2)
-        return fh.read(1) in (b"\n", b"\r")
-
-
-def _utf8_error(path: Path, file: str) -> FeedFileError:
-    """Find the first line that is not UTF-8 (only on the error path: a second read)."""
-    with path.open("rb") as fh:
-        for n, line in enumerate(fh, 1):
-            try:
-                line.decode("utf-8-sig" if n == 1 else "utf-8")
-            except UnicodeDecodeError as exc:
-                bad = line[exc.start : exc.start + 1].hex()
-                return FeedFileError(
-                    f"{file}: line {n}: not UTF-8 (byte 0x{bad} at column {exc.start + 1}); "
-                    "the vendor's CSV files are UTF-8"
-                )
-    return FeedFileError(f"{file}: not UTF-8")
-
-
 def _csv_error(exc: csv.Error, file: str, line: int, limit: int) -> FeedFileError:
     msg = str(exc)
     if "unexpected end of data" in msg:
@@ -81,58 +62,53 @@ def _csv_error(exc: csv.Error, file: str, line: int, limit: int) -> FeedFileErro
     return FeedFileError(f"{file}: line {line}: {what}; the file is rejected")
 
 
-def _lines(fh, file: str, bound: int) -> Iterator[str]:
-    """The file's physical lines, each read with a bounded buffer: a line longer than
-    `bound` characters (no line break in sight) is refused without holding it whole."""
-    n = 0
-    while line := fh.readline(bound + 1):
-        n += 1
-        if len(line) > bound:
-            raise FeedFileError(
-                f"{file}: line {n}: longer than {bound} characters (no line break), far over "
-                "REVIEW_FEED_MAX_FIELD_SIZE; the file is rejected"
-            )
-        yield line
-
-
 def read_csv(
-    path: Path, ctx: Context, table: dict[str, tuple[str, int]]
+    path: Path, ctx: Context, table: dict[str, tuple[str, int]], span: Span | None = None
 ) -> Iterator[Row | RowProblem | VendorAverage]:
-    file = ctx.file
+    """The file's rows, or those of `span` (which it fills in: where the reading stopped)."""
+    span = span or Span()
     try:
-        complete = _ends_with_newline(path)
-        fh = path.open(encoding="utf-8-sig", errors="strict", newline="")
+        fh = path.open("rb")
     except OSError as exc:
-        raise FeedFileError(f"{file}: cannot read {path}: {exc.strerror or exc}") from None
+        raise FeedFileError(f"{ctx.file}: cannot read {path}: {exc.strerror or exc}") from None
     with fh:
-        # A line holds at most a review (capped) plus the columns around it
-        reader = csv.reader(_lines(fh, file, 2 * ctx.limit + (1 << 16)), _TSV)
-        rows = _Rows(ctx, table, complete)
+        rows = _Rows(ctx, table)
+        if span.start > 0:
+            # the layout, from the records before the range
+            with _reading(path, rows):
+                rows.prime(*rows.reader(fh, Span(0, span.start)))
+        reader, lines = rows.reader(fh, span)
         done = False
         while not done:
             out: list[Row | RowProblem | VendorAverage] = []
-            # the csv module's field limit is process-wide: set only while a batch is read
-            old = csv.field_size_limit(ctx.limit)
-            try:
-                done = rows.batch(reader, out)
-            except csv.Error as exc:
-                raise _csv_error(exc, file, rows.prev + 1, ctx.limit) from None
-            except UnicodeDecodeError:
-                raise _utf8_error(path, file) from None
-            except OSError as exc:
-                raise FeedFileError(f"{file}: cannot read {path}: {exc.strerror or exc}") from None
-            finally:
-                csv.field_size_limit(old)
+            with _reading(path, rows):
+                done = rows.batch(reader, lines, out)
             yield from out
+
+
+@contextmanager
+def _reading(path: Path, rows: _Rows) -> Iterator[None]:
+    """Records are read here: the csv module's field limit set, its errors made one line."""
+    ctx = rows.ctx
+    # the csv module's field limit is process-wide: set only while a batch is read
+    old = csv.field_size_limit(ctx.limit)
+    try:
+        yield
+    except csv.Error as exc:
+        raise _csv_error(exc, ctx.file, rows.prev + 1, ctx.limit) from None
+    except OSError as exc:
+        raise FeedFileError(f"{ctx.file}: cannot read {path}: {exc.strerror or exc}") from None
+    finally:
+        csv.field_size_limit(old)
 
 
 class _Rows:
     """The reading state of one CSV file: its layout, header and the last line read."""
 
-    def __init__(self, ctx: Context, table: dict[str, tuple[str, int]], complete: bool):
+    def __init__(self, ctx: Context, table: dict[str, tuple[str, int]]):
         self.ctx = ctx
         self.table = table
-        self.complete = complete  # the file ends with a line break
+        self.base = 0  # the number of the line before the range read
         self.prev = 0  # last physical line consumed
         self.layout: str | None = None  # "header" | "legacy"
         self.ncols = 0
@@ -140,10 +116,30 @@ class _Rows:
         self.bad_at = -1  # line where the last wrong-cell-count row ended
         self.bad_where = ""
 
-    def batch(self, reader, out: list) -> bool:
-        """Read up to _BATCH records into `out`; True at the end of the file."""
+    def reader(self, fh, span: Span) -> tuple[Iterator[list[str]], Lines]:
+        """A csv reader of the records of `span`, and its lines."""
+        # A line holds at most a review (capped) plus the columns around it
+        lines = Lines(fh, self.ctx.file, 2 * self.ctx.limit + (1 << 16), span)
+        reader = csv.reader(chain.from_iterable(lines), _TSV)
+        self.base = self.prev = span.first_line - 1
+        self.bad_at = -1
+        lines.taken = lambda: reader.line_num
+        lines.at_record = lambda: self.prev == self.base + reader.line_num
+        return reader, lines
+
+    def prime(self, reader, lines: Lines) -> None:
+        """The layout, from the first record that is not blank (reading before a range)."""
+        for cells in reader:
+            self.prev = reader.line_num
+            if not _blank(cells):
+                self.start(cells)
+                return
+
+    def batch(self, reader, lines: Lines, out: list) -> bool:
+        """Read up to _BATCH records into `out`; True at the end of the file or range."""
+        base = self.base
         for n, cells in enumerate(reader, 1):
-            start, self.prev = self.prev + 1, reader.line_num
+            start, self.prev = self.prev + 1, base + reader.line_num
             if self.layout == "header":
                 item = self.header(cells, f"line {start}")
             else:
@@ -152,7 +148,7 @@ class _Rows:
                 out.append(item)
             if n == _BATCH:
                 return False
-        if not self.complete and self.bad_at == self.prev:
+        if lines.unterminated and self.bad_at == self.prev:
             # the last row has the wrong cell count and no final line break: cut short
             raise FeedFileError(
                 f"{self.ctx.file}: {self.bad_where}: the file ends in the middle of a row "

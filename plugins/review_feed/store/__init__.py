@@ -3,7 +3,7 @@
 Layout and guarantees: see `snapshot.py`, `layout.py` and docs/snapshot.md.
 """
 
-from .collection import Changes
+from .collection import Changes, Staged, Stager
 from .layout import DEFAULT_LAYOUT, Layout
 from .ledger import LedgerEntry
 from .records import StoredReview
@@ -15,6 +15,8 @@ __all__ = [
     "Layout",
     "LedgerEntry",
     "Snapshot",
+    "Staged",
+    "Stager",
     "StoredReview",
     "read_reviews",
     "read_stored",

@@ -13,14 +13,34 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StoreError
-from ..model import KINDS
+from ..model import KINDS, Row
 from .files import CollectionFiles
 from .index import Index
 from .layout import Layout, day_of, month_of_day
-from .records import read_records
+from .records import read_records, review_line
 
 # A row as the fold takes it: (id, day, line); day and line None for a DELETE.
 Staged = tuple[str, str | None, bytes | None]
+
+
+class Stager:
+    """A row as the fold takes it (`Staged`). Pure, so the rows of a file can be staged
+    wherever they are read; one per reading, as it keeps one string per day."""
+
+    def __init__(self, keep_order_ref: bool = False) -> None:
+        self.keep_order_ref = keep_order_ref
+        self.days: dict[str, str] = {}  # a date's first 10 characters -> its day
+
+    def __call__(self, row: Row) -> Staged:
+        review = row.review
+        if review is None:  # a DELETE
+            return (row.id, None, None)
+        # a day depends on a date's first 10 characters: one day_of per distinct prefix,
+        # and one string per day, not one per review
+        day = self.days.get(review.date[:10])
+        if day is None:
+            day = self.days[review.date[:10]] = day_of(review.date)
+        return (row.id, day, review_line(review, self.keep_order_ref))
 
 
 def check_collection(kind: str, website_id: str) -> None:

@@ -15,19 +15,20 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
 from ..errors import SnapshotLocked, StoreError
 from ..model import KINDS, Action, Review, Row
 from . import jsonfile
-from .collection import Changes, Collection, Staged
+from .collection import Changes, Collection, Staged, Stager
 from .files import refuse_links
 from .jsonfile import TEMP_SUFFIX, fsync_dirs, no_cyclic_gc, replace_if_changed, write_many
-from .layout import DEFAULT_LAYOUT, INDEX_DIR, Layout, day_of
+from .layout import DEFAULT_LAYOUT, INDEX_DIR, Layout
 from .ledger import LEDGER_FILE, LedgerEntry, read_ledger, render_ledger
 from .plan import plan_months
-from .records import StoredReview, review_line, to_review
+from .records import StoredReview, to_review
 
 logger = logging.getLogger("review_feed.store")
 
@@ -169,25 +170,41 @@ class Snapshot:
         """Fold rows in order: NEW/UPDATE replace the whole review, DELETE removes it.
 
         All or nothing: when `rows` raises (a feed file found broken half-way), nothing
-        of them stays applied. Rows for a collection that held nothing before are folded
-        as they come (on a failure, it is simply empty again: a full load holds no second
-        copy of a million reviews); rows for any other are taken in (as the lines the
-        snapshot holds) and folded once all are in. `replace`: a collection the rows are
-        the complete truth of (a full resync), emptied once they are all in."""
+        of them stays applied. `replace`: a collection the rows are the complete truth
+        of (a full resync), emptied once they are all in."""
+        stage = Stager(self.keep_order_ref)
+        self._fold(
+            ((key, map(stage, group)) for key, group in groupby(rows, _collection_of)), replace
+        )
+
+    def apply_staged(
+        self, key: CollectionKey, items: Iterable[Staged], *, replace: bool = False
+    ) -> None:
+        """`apply` for the rows of one collection already staged (see `Stager`)."""
+        self._fold([(key, items)], key if replace else None)
+
+    def _fold(
+        self,
+        groups: Iterable[tuple[CollectionKey, Iterable[Staged]]],
+        replace: CollectionKey | None,
+    ) -> None:
+        """Rows for a collection that held nothing before are folded as they come (on a
+        failure, it is simply empty again: a full load holds no second copy of a million
+        reviews); rows for any other are taken in (as the lines the snapshot holds) and
+        folded once all are in."""
         staged: dict[CollectionKey, list[Staged | None]] = {}
         direct: list[CollectionKey] = []  # collections that held nothing before
         if replace is not None:
             self.collection(*replace)
             staged[replace] = []
-        days: dict[str, str] = {}  # a date's first 10 characters -> its day
-        key, take = None, None
         try:
             with no_cyclic_gc():  # lines by the million, no reference cycles
-                for row in rows:
-                    if (row.kind, row.website_id) != key:
-                        key = (row.kind, row.website_id)
-                        take = self._taker(key, staged, direct)
-                    take(self._staged(row, days))
+                for key, items in groups:
+                    take = None
+                    for item in items:
+                        if take is None:
+                            take = self._taker(key, staged, direct)
+                        take(item)
         except BaseException:
             for gone in direct:
                 del self._collections[gone]
@@ -209,17 +226,6 @@ class Snapshot:
             return col.fold
         staged[key] = []
         return staged[key].append
-
-    def _staged(self, row: Row, days: dict[str, str]) -> Staged:
-        review = row.review
-        if review is None:  # a DELETE
-            return (row.id, None, None)
-        # a day depends on a date's first 10 characters: one day_of per distinct prefix,
-        # and one string per day, not one per review
-        day = days.get(review.date[:10])
-        if day is None:
-            day = days[review.date[:10]] = day_of(review.date)
-        return (row.id, day, review_line(review, self.keep_order_ref))
 
     def upsert(self, review: Review) -> None:
         self.apply([Row(Action.NEW, review.kind, review.website_id, review.id, review, "")])
@@ -300,6 +306,10 @@ class Snapshot:
             touched += replace_if_changed(path, render_ledger(list(self._ledger.values())))
             self._ledger_dirty = False
         return touched
+
+
+def _collection_of(row: Row) -> CollectionKey:
+    return (row.kind, row.website_id)
 
 
 def read_reviews(snapshot_dir: Path) -> Iterator[Review]:
