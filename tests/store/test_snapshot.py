@@ -10,7 +10,14 @@ import orjson
 import pytest
 from review_feed.errors import SnapshotLocked, StoreError
 from review_feed.model import Action, FileCounts
-from review_feed.store import Layout, LedgerEntry, Snapshot, read_reviews, write_reviews
+from review_feed.store import (
+    Layout,
+    LedgerEntry,
+    Snapshot,
+    read_reviews,
+    read_stored,
+    write_reviews,
+)
 from storetools import delete, mtimes, review, tree, upsert
 
 SMALL = Layout(max_file_bytes=2_000, index_max=8)
@@ -273,6 +280,19 @@ def test_tolerates_states_a_crash_can_leave(tmp_path):
         "PR00002": "2026-11-20",
         "PR00003": "2026-11-20",
     }
+
+
+def test_a_review_in_two_files_is_read_once_from_the_later(tmp_path):
+    # A crash between writing a moved review's new month and rewriting its old one
+    # leaves it in both: every reader takes the later file's, as the next sync will.
+    write_reviews(tmp_path, [review(1, date="2026-10-01T00:00:00"), review(2)])
+    col = tmp_path / "product/acme/reviews"
+    moved = review(1, date="2026-11-03T00:00:00", rating=1).to_record()
+    month = [*orjson.loads((col / "2026-11.json").read_bytes()), moved]
+    (col / "2026-11.json").write_bytes(orjson.dumps(month))
+    assert [(r.id, r.rating) for r in read_reviews(tmp_path)] == [("PR00001", 1), ("PR00002", 4)]
+    stored = sorted((rec["id"], s.review().rating) for rec, s in read_stored(tmp_path))
+    assert stored == [("PR00001", 1), ("PR00002", 4)]
 
 
 def test_damaged_file_is_one_clear_error(tmp_path):
