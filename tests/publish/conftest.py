@@ -11,6 +11,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import sysconfig
 import time
 from collections.abc import Iterator
@@ -119,3 +120,22 @@ def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Endpoint]:
             proc.kill()
             proc.wait()
         log.close()
+
+
+def pelican_build(
+    site: Path, settings: str, output: str, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """`pelican content -s SETTINGS -o OUTPUT` in the site folder, as CI runs it: no
+    REVIEW_FEED_* from this shell but `env`, errors fatal, one line per message."""
+    full = {k: v for k, v in os.environ.items() if not k.startswith("REVIEW_FEED_")}
+    full.update(env)
+    cmd = [sys.executable, "-m", "pelican", "content", "-s", settings, "-o", output]
+    return subprocess.run(
+        [*cmd, "--fatal", "errors", "--log-handler", "plain"],
+        cwd=site,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )

@@ -7,15 +7,15 @@ take no disk space.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.cli.clitools import run
+
+from .conftest import pelican_build
 
 REPO = Path(__file__).resolve().parents[2]
 MIB = 1 << 20
@@ -82,30 +82,7 @@ def test_host_from_environment_then_flag(output: Path, tmp_path: Path) -> None:
 
 
 def pelican(site: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    full = {k: v for k, v in os.environ.items() if not k.startswith("REVIEW_FEED_")}
-    full.update(env)
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pelican",
-            "content",
-            "-s",
-            "pelicanconf.py",
-            "-o",
-            "output",
-            "--fatal",
-            "errors",
-            "--log-handler",
-            "plain",  # one line per message, as a CI log shows it
-        ],
-        cwd=site,
-        env=full,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return pelican_build(site, "pelicanconf.py", "output", **env)
 
 
 def test_a_build_over_the_hosts_limit_fails_with_one_line(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import SECRET_KEY, S3Endpoint
+from .conftest import SECRET_KEY, S3Endpoint, pelican_build
 
 REPO = Path(__file__).resolve().parents[2]
 WEBSITE = "acme-7f3a"
@@ -102,28 +102,7 @@ def assert_bucket_equals(bucket: Path, folder: Path) -> None:
 def build(site: Path, snapshot: Path, output: Path) -> None:
     """The nightly's publish build into `output`, as the workflow runs it (the folder is
     kept between nights; the settings decide whether it is rebuilt whole)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REVIEW_FEED_")}
-    env["REVIEW_FEED_SNAPSHOT"] = str(snapshot)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pelican",
-            "content",
-            "-s",
-            "publishconf.py",
-            "-o",
-            str(output),
-            "--fatal",
-            "errors",
-        ],
-        cwd=site,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = pelican_build(site, "publishconf.py", str(output), REVIEW_FEED_SNAPSHOT=str(snapshot))
     assert done.returncode == 0, done.stdout + done.stderr
 
 
