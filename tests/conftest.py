@@ -21,6 +21,13 @@ def require(condition: bool, why: str) -> None:
     pytest.skip(why)
 
 
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test its own REVIEW_FEED_CACHE (a build keeps its read of the snapshot
+    there): nothing carried from one test to the next, nothing written in the repo."""
+    monkeypatch.setenv("REVIEW_FEED_CACHE", str(tmp_path / "review-feed-cache"))
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO

@@ -119,7 +119,9 @@ class Settings:
     # --- where the feed comes from and where the snapshot lives
     source: str | None = _setting(None, _opt_str, doc="folder or sftp/ftp/ftps URL")
     snapshot: str = _setting("data/reviews", str, doc="snapshot folder, committed with the site")
-    cache: str = _setting(".cache/review-feed", str, doc="download cache (not committed)")
+    cache: str = _setting(
+        ".cache/review-feed", str, doc="downloads and the build's read cache (not committed)"
+    )
     website_ids: tuple[str, ...] = _setting((), _list, doc="only these website ids (all if empty)")
     # --- reading
     strict: bool = _setting(False, _bool, doc="any rejected row fails the run")

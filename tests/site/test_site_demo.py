@@ -15,6 +15,7 @@ from sitebuild import LD_JSON, REPO, Built
 
 def test_demo_builds_and_matches_the_committed_snapshot(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("REVIEW_FEED_")}
+    env["REVIEW_FEED_CACHE"] = str(tmp_path.with_name(tmp_path.name + "-cache"))  # not the repo's
     proc = subprocess.run(
         [sys.executable, "-m", "pelican", "content", "-s", "pelicanconf.py", "-o", str(tmp_path)],
         cwd=REPO,

@@ -67,6 +67,7 @@ class Site:
             "TIMEZONE": "UTC",
             **QUIET_BUILD,
             "REVIEW_FEED_SNAPSHOT": str(snapshot),
+            "REVIEW_FEED_CACHE": str(self.root / "cache"),  # each site its own read cache
             "REVIEW_FEED_PAGE_SIZE": 4,
         }
         override.update(settings)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import groupby
@@ -96,6 +96,24 @@ class Gathered:
                 self.newest, self.name = (date, rec["id"]), name
 
 
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What a list's pages need of its reviews before any is rendered: the hash of
+    their lines (its pages' fingerprint), the newest name the feed gave it, and how
+    many reviews have each rating. Kept in the read cache (see `readcache.py`)."""
+
+    fingerprint: str
+    name: str | None
+    ratings: tuple[tuple[float, int], ...]  # (rating, how many), by rating
+
+    @classmethod
+    def of(cls, got: Gathered) -> Summary:
+        return cls(lines_digest(got.stored), got.name, tuple(sorted(Counter(got.ratings).items())))
+
+
+Lines = Callable[[str], list[StoredReview]]  # a product's lines, when they were not read
+
+
 @dataclass(slots=True)
 class ProductReviews:
     ref: str
@@ -103,21 +121,37 @@ class ProductReviews:
     name: str  # from the site's content, else the feed, else the ref (see site.plugin)
     aggregate: Aggregate
     fingerprint: str  # `lines_digest` of its reviews: unchanged lines, unchanged pages
-    stored: tuple[StoredReview, ...] = ()
+    stored: list[StoredReview] | None = field(default_factory=list)  # None: not read yet
+    lines: Lines | None = None  # reads `stored` when it is None
     loaded: list[Review] | None = None
 
     @classmethod
-    def of(cls, ref: str, slug: str, got: Gathered) -> ProductReviews:
-        """A product from its reviews as read; its Reviews are built when first shown."""
-        name = got.name or ref
-        agg = aggregate(Counter(got.ratings))
-        return cls(ref, slug, name, agg, lines_digest(got.stored), tuple(got.stored))
+    def of(
+        cls,
+        ref: str,
+        slug: str,
+        summary: Summary,
+        stored: list[StoredReview] | None,
+        lines: Lines | None = None,
+    ) -> ProductReviews:
+        """A product from its summary; its lines as read (None: `lines` reads them if
+        it is rendered); its Reviews are built when first shown."""
+        agg = aggregate(dict(summary.ratings))
+        return cls(ref, slug, summary.name or ref, agg, summary.fingerprint, stored, lines)
+
+    @classmethod
+    def empty(cls, ref: str, slug: str) -> ProductReviews:
+        """A product no review names (a page of the site declares it)."""
+        return cls.of(ref, slug, Summary.of(Gathered()), [])
 
     @property
     def reviews(self) -> list[Review]:
         """Newest first. Built on first use (an incremental build renders only the
         products whose fingerprint changed) and kept until `release`."""
         if self.loaded is None:
+            if self.stored is None:
+                assert self.lines is not None, "a product not read has a way to read it"
+                self.stored = self.lines(self.ref)
             self.loaded = newest_first(s.review() for s in self.stored)
         return self.loaded
 
@@ -135,9 +169,11 @@ class ReviewData:
     products: dict[str, ProductReviews] = field(default_factory=dict)  # by ref
 
 
-def build_data(read: Iterable[tuple[dict[str, Any], StoredReview]]) -> ReviewData:
-    """The build's data from the snapshot's reviews as `read_stored` yields them: the
-    records are looked at once and let go of; only the lines are kept."""
+def gather(
+    read: Iterable[tuple[dict[str, Any], StoredReview]],
+) -> tuple[Gathered, dict[str, Gathered]]:
+    """The brand's and each product's reviews, from the records as `read_stored` yields
+    them: each record is looked at once and let go of; only the lines are kept."""
     brand = Gathered()
     by_ref: dict[str, Gathered] = {}
     for rec, stored in read:
@@ -150,9 +186,20 @@ def build_data(read: Iterable[tuple[dict[str, Any], StoredReview]]) -> ReviewDat
                 if got is None:
                     got = by_ref[ref] = Gathered()
                 got.add(rec, stored)
+    return brand, by_ref
+
+
+def review_data(
+    brand: Gathered,
+    summaries: Mapping[str, Summary],
+    stored: Mapping[str, list[StoredReview]],
+    lines: Lines | None = None,
+) -> ReviewData:
+    """The build's data: the brand's reviews, and a product per summary (sorted by ref),
+    with its lines when `stored` has them, else read by `lines` when rendered."""
     products: dict[str, ProductReviews] = {}
     seen: dict[str, str] = {}
-    for ref in sorted(by_ref):
+    for ref in sorted(summaries):
         slug = product_slug(ref)
         if slug in seen:  # 128 bits: never seen; if it were, one product waits, not the site
             log.warning(
@@ -164,10 +211,17 @@ def build_data(read: Iterable[tuple[dict[str, Any], StoredReview]]) -> ReviewDat
             )
             continue
         seen[slug] = ref
-        products[ref] = ProductReviews.of(ref, slug, by_ref[ref])
+        products[ref] = ProductReviews.of(ref, slug, summaries[ref], stored.get(ref), lines)
     return ReviewData(
         brand=newest_first(s.review() for s in brand.stored),
         brand_aggregate=aggregate(Counter(brand.ratings)),
         brand_fingerprint=lines_digest(brand.stored),
         products=products,
     )
+
+
+def build_data(read: Iterable[tuple[dict[str, Any], StoredReview]]) -> ReviewData:
+    """The build's data from every review of the snapshot, as `read_stored` yields them."""
+    brand, by_ref = gather(read)
+    summaries = {ref: Summary.of(got) for ref, got in by_ref.items()}
+    return review_data(brand, summaries, {ref: got.stored for ref, got in by_ref.items()})

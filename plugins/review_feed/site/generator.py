@@ -18,11 +18,11 @@ from pelican.generators import Generator
 from pelican.utils import get_relative_path, path_to_url
 
 from ..errors import ReviewFeedError, StoreError
-from ..store import read_stored
+from ..store import snapshot_files
 from ..store.jsonfile import no_cyclic_gc
 from . import jsonld
 from .assets import write_asset
-from .data import Gathered, ProductReviews, ReviewData, build_data
+from .data import ProductReviews, ReviewData
 from .i18n import Translator
 from .incremental import (
     announce_kept,
@@ -40,6 +40,7 @@ from .insert import insert_blocks
 from .legacy import old_path_refs, write_old_product_paths
 from .noindex import exclude_from_sitemap
 from .pages import review_page
+from .readcache import CACHE_FILE, read_snapshot
 from .slugs import product_slug
 from .templating import missing_blocks, page_layout, stylesheet
 from .units import IncrementalBuild, archive_name
@@ -92,17 +93,27 @@ class ReviewFeedGenerator(Generator):
                 )
             )
         ids = self.rf_settings.website_ids
-        read = read_stored(folder)
-        if ids:
-            read = (item for item in read if item[1].website_id in ids)
         try:
+            files = [f for f in snapshot_files(folder) if not ids or f.website_id in ids]
             with no_cyclic_gc():  # a million lines kept, no cycles among them
-                data = build_data(read)
+                data, changed = read_snapshot(files, self._read_cache_path())
         except ReviewFeedError as exc:
             raise fail(exc) from None
         count = len(data.brand) + sum(p.aggregate.count for p in data.products.values())
-        log.info("[review-feed] %d reviews read from %s", count, folder)
+        log.info(
+            "[review-feed] %d reviews read from %s (%d of its %d files changed since the "
+            "last build)",
+            count,
+            folder,
+            changed,
+            len(files),
+        )
         return data
+
+    def _read_cache_path(self) -> Path:
+        """Where the build keeps what it read of the snapshot (see `readcache.py`)."""
+        s = self.rf_settings
+        return s.path(s.cache, Path.cwd()) / CACHE_FILE
 
     def _build_view(self, data: ReviewData) -> ReviewFeed:
         s = self.rf_settings
@@ -125,7 +136,7 @@ class ReviewFeedGenerator(Generator):
                     )
                     continue
                 slugs[slug] = ref
-                p = ProductReviews.of(ref, slug, Gathered())
+                p = ProductReviews.empty(ref, slug)
                 data.products[ref] = p
             if title:  # the site's own name wins over the feed's
                 p.name = title

@@ -6,8 +6,15 @@ Layout and guarantees: see `snapshot.py`, `layout.py` and docs/snapshot.md.
 from .collection import Changes, Staged, Stager
 from .layout import DEFAULT_LAYOUT, Layout
 from .ledger import LedgerEntry
-from .records import StoredReview
-from .snapshot import Snapshot, read_reviews, read_stored, write_reviews
+from .records import StoredReview, checked_line, records_of, split_lines
+from .snapshot import (
+    Snapshot,
+    SnapshotFile,
+    read_reviews,
+    read_stored,
+    snapshot_files,
+    write_reviews,
+)
 
 __all__ = [
     "DEFAULT_LAYOUT",
@@ -15,10 +22,15 @@ __all__ = [
     "Layout",
     "LedgerEntry",
     "Snapshot",
+    "SnapshotFile",
     "Staged",
     "Stager",
     "StoredReview",
+    "checked_line",
     "read_reviews",
     "read_stored",
+    "records_of",
+    "snapshot_files",
+    "split_lines",
     "write_reviews",
 ]

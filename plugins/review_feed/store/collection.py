@@ -136,12 +136,19 @@ class Collection:
         a crash between writing them leaves) is taken from the later one, as the next
         sync leaves it."""
         seen: set[str] = set()
-        for m in sorted(self.files.months_on_disk(), reverse=True):
-            for path in reversed(self.files.month_paths(m)):
-                for rec, line in read_records(path):
-                    if rec["id"] not in seen:
-                        seen.add(rec["id"])
-                        yield rec, line
+        for path in self.paths_newest_first():
+            for rec, line in read_records(path):
+                if rec["id"] not in seen:
+                    seen.add(rec["id"])
+                    yield rec, line
+
+    def paths_newest_first(self) -> list[Path]:
+        """Every review file on disk in the order `records` reads them."""
+        return [
+            path
+            for m in sorted(self.files.months_on_disk(), reverse=True)
+            for path in reversed(self.files.month_paths(m))
+        ]
 
     def is_empty(self) -> bool:
         return len(self.index) == 0 and not self.files.months_on_disk()

@@ -104,19 +104,25 @@ def _bad(path: Path, where: str, what: str) -> StoreError:
 
 
 def read_records(path: Path) -> Iterator[tuple[dict[str, Any], bytes]]:
-    """Every record of a review file, each checked, with its line.
+    """Every record of a review file, each checked, with its line (see `records_of`)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise StoreError(f"cannot read snapshot file {path}: {exc.strerror or exc}") from None
+    return records_of(path, data)
+
+
+def records_of(path: Path, data: bytes) -> Iterator[tuple[dict[str, Any], bytes]]:
+    """Every record of the review file `path` that holds `data`, each checked, with its line.
 
     Our files hold one record per line (`[`, records, `]`): each line is parsed on its
     own, so a damaged one is named by its line, and kept as it is. Any other valid JSON
     array of records is read whole (its records named by their position) and each
     record encoded as its line.
     """
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise StoreError(f"cannot read snapshot file {path}: {exc.strerror or exc}") from None
-    if data.startswith(b"[\n") and data.endswith(b"\n]\n"):
-        items = _by_line(path, data)
+    lines = split_lines(data)
+    if lines is not None:
+        items = _by_line(path, lines)
     else:
         try:
             whole = orjson.loads(data)
@@ -132,10 +138,30 @@ def read_records(path: Path) -> Iterator[tuple[dict[str, Any], bytes]]:
         yield rec, line if line is not None else encode_line(rec)
 
 
-def _by_line(path: Path, data: bytes) -> Iterator[tuple[Any, bytes, str]]:
+def split_lines(data: bytes) -> list[bytes] | None:
+    """The record lines of a file in our one-record-per-line layout (unparsed, the
+    record of file line `n + 2` at index n), or None for any other layout."""
+    if not (data.startswith(b"[\n") and data.endswith(b"\n]\n")):
+        return None
     lines = data[2:-3].split(b"\n")
-    for n, line in enumerate(lines, 2):
-        body = line[:-1] if n < len(lines) + 1 and line.endswith(b",") else line
+    last = len(lines) - 1
+    return [line[:-1] if n < last and line.endswith(b",") else line for n, line in enumerate(lines)]
+
+
+def checked_line(path: Path, n: int, line: bytes) -> dict[str, Any]:
+    """The record on file line `n` of `path`, parsed and checked."""
+    try:
+        rec = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        raise _bad(path, f"line {n}", f"not valid JSON ({exc})") from None
+    what = problem(rec)
+    if what is not None:
+        raise _bad(path, f"line {n}", what)
+    return rec
+
+
+def _by_line(path: Path, lines: list[bytes]) -> Iterator[tuple[Any, bytes, str]]:
+    for n, body in enumerate(lines, 2):
         try:
             yield orjson.loads(body), body, f"line {n}"
         except orjson.JSONDecodeError as exc:

@@ -15,6 +15,7 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
 from typing import Any
@@ -327,6 +328,28 @@ def read_stored(snapshot_dir: Path) -> Iterator[tuple[dict[str, Any], StoredRevi
     snap = Snapshot(Path(snapshot_dir), read_only=True)
     for kind, website_id in snap.collections():
         yield from snap.stored(kind, website_id)
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotFile:
+    """One review file: its collection, its path, and its name under the snapshot."""
+
+    kind: str
+    website_id: str
+    path: Path
+    name: str  # relative to the snapshot folder, with "/"
+
+
+def snapshot_files(snapshot_dir: Path) -> list[SnapshotFile]:
+    """Every review file of the snapshot, a collection at a time, newest files first:
+    the order `read_stored` reads them in (an id in two files counts from the first)."""
+    root = Path(snapshot_dir)
+    snap = Snapshot(root, read_only=True)
+    return [
+        SnapshotFile(kind, website_id, path, path.relative_to(root).as_posix())
+        for kind, website_id in snap.collections()
+        for path in snap.collection(kind, website_id).paths_newest_first()
+    ]
 
 
 def write_reviews(

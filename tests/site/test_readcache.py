@@ -1,0 +1,194 @@
+"""The read cache: a build that reads only the snapshot files that changed gets the same
+data as one that reads every file, whatever the night did to them."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from review_feed.errors import StoreError
+from review_feed.model import Review
+from review_feed.site.data import ReviewData, build_data
+from review_feed.site.readcache import read_snapshot
+from review_feed.store import read_stored, snapshot_files, write_reviews
+from sitebuild import product_review, site_review
+
+
+def catalogue() -> list[Review]:
+    """Brand and product reviews over three months (three files a collection)."""
+    out = [site_review(i, 1 + i % 5, date=f"2026-0{7 + i % 3}-10T00:00:00") for i in range(6)]
+    for i in range(40):
+        month = 7 + i % 3
+        ref = f"TEA-{'ABCDE'[i % 5]}"
+        out.append(
+            product_review(
+                i,
+                ref,
+                1 + i % 5 if i % 7 else 4.5,
+                product_name=f"Tea {ref} v{i}",
+                date=f"2026-{month:02d}-{1 + i % 28:02d}T00:00:00",
+            )
+        )
+    return out
+
+
+def everything(data: ReviewData) -> dict[str, Any]:
+    """All a build takes from the data, each product's reviews read (lazily or not)."""
+    return {
+        "brand": (data.brand, data.brand_aggregate, data.brand_fingerprint),
+        "products": {
+            ref: (p.slug, p.name, p.aggregate, p.fingerprint, p.reviews)
+            for ref, p in data.products.items()
+        },
+    }
+
+
+class Reader:
+    """A snapshot folder read with a read cache, and read whole for comparison."""
+
+    def __init__(self, root: Path) -> None:
+        self.snapshot = root / "snapshot"
+        self.cache = root / "cache" / "snapshot-read.json"
+
+    def write(self, reviews: list[Review]) -> int:
+        """Make the snapshot hold `reviews`; returns how many files changed (new or
+        rewritten with other bytes; files that went are not counted)."""
+        before = self.files()
+        write_reviews(self.snapshot, reviews)
+        return sum(1 for name, data in self.files().items() if before.get(name) != data)
+
+    def files(self) -> dict[str, bytes]:
+        return {f.name: f.path.read_bytes() for f in snapshot_files(self.snapshot)}
+
+    def read(self) -> tuple[ReviewData, int]:
+        return read_snapshot(snapshot_files(self.snapshot), self.cache)
+
+    def check(self) -> int:
+        """Read with the cache; the same as reading every file. Returns how many files
+        were read as new."""
+        data, changed = self.read()
+        assert everything(data) == everything(build_data(read_stored(self.snapshot)))
+        return changed
+
+    def file(self, name: str) -> Path:
+        (path,) = [f.path for f in snapshot_files(self.snapshot) if f.name == name]
+        return path
+
+
+@pytest.fixture
+def reader(tmp_path: Path) -> Reader:
+    r = Reader(tmp_path)
+    r.write(catalogue())
+    assert r.check() == 6  # no cache yet: every file (3 brand, 3 product months)
+    assert r.check() == 0  # nothing changed: nothing parsed
+    return r
+
+
+def edit(change: Callable[[list[Review]], list[Review]]) -> list[Review]:
+    return change(catalogue())
+
+
+NIGHTS: dict[str, Callable[[list[Review]], list[Review]]] = {
+    "a new review": lambda rs: [*rs, product_review(90, "TEA-A", 1, date="2026-09-20T00:00:00")],
+    "a new product": lambda rs: [*rs, product_review(91, "TEA-Z", 5, date="2026-07-02T00:00:00")],
+    "an update": lambda rs: [r._replace(text="Edited") if r.id == "P007" else r for r in rs],
+    "a delete": lambda rs: [r for r in rs if r.id != "P012"],
+    "a product's last review deleted": lambda rs: [r for r in rs if r.product_ref != "TEA-E"],
+    "a review moved to another month": lambda rs: [
+        r._replace(date="2026-09-27T00:00:00") if r.id == "P003" else r for r in rs
+    ],
+    "a review moved to another product": lambda rs: [
+        r._replace(product_ref="TEA-B") if r.id == "P000" else r for r in rs
+    ],
+    "the newest name anonymised": lambda rs: [
+        r._replace(product_name="Anonymous") if r.id == "P039" else r for r in rs
+    ],
+    "a brand review": lambda rs: [*rs, site_review(50, 2, date="2026-09-01T00:00:00")],
+    "a month emptied": lambda rs: [r for r in rs if not r.date.startswith("2026-08")],
+}
+
+
+@pytest.mark.parametrize("night", list(NIGHTS))
+def test_a_night_read_from_the_cache_is_the_whole_snapshot_read(reader: Reader, night: str) -> None:
+    touched = reader.write(edit(NIGHTS[night]))
+    assert reader.check() == touched  # the files the night touched, no more
+    assert reader.check() == 0
+
+
+def test_only_the_products_a_night_changed_are_read(reader: Reader) -> None:
+    reader.write(edit(NIGHTS["an update"]))  # P007: TEA-C, in the September file
+    data, _changed = reader.read()
+    read = {ref for ref, p in data.products.items() if p.stored is not None}
+    assert read == {"TEA-C"}  # not the other products of that file
+    # the others are read when asked for (a template edit renders them all)
+    assert (
+        data.products["TEA-A"].reviews
+        == build_data(read_stored(reader.snapshot)).products["TEA-A"].reviews
+    )
+
+
+def test_a_review_a_crash_left_in_two_files(reader: Reader) -> None:
+    """The later file's copy counts, with or without the cache, when the copy appears,
+    changes and goes."""
+    older, newer = (
+        reader.file("product/w1/reviews/2026-07.json"),
+        reader.file("product/w1/reviews/2026-09.json"),
+    )
+    original = newer.read_bytes()
+    line = older.read_bytes().split(b"\n")[1].rstrip(b",")  # the oldest month's first review
+    copy = orjson.loads(line) | {"text": "The copy in the later file", "product_ref": "TEA-D"}
+
+    def with_copy(rec: dict[str, Any]) -> bytes:
+        return original[:-3] + b",\n" + orjson.dumps(rec, option=orjson.OPT_SORT_KEYS) + b"\n]\n"
+
+    newer.write_bytes(with_copy(copy))
+    assert reader.check() == 1
+    # the older copy's product read again for another reason: the copy still counts
+    other = reader.file("product/w1/reviews/2026-08.json")
+    other.write_bytes(other.read_bytes().replace(b"Product review number 10", b"Edited", 1))
+    assert reader.check() == 1
+    newer.write_bytes(with_copy(copy | {"rating": 1}))
+    assert reader.check() == 1
+    newer.write_bytes(original)
+    assert reader.check() == 1
+
+
+def test_a_damaged_or_foreign_cache_is_not_used(reader: Reader) -> None:
+    doc = orjson.loads(reader.cache.read_bytes())
+    reader.cache.write_bytes(reader.cache.read_bytes().replace(b"TEA-A", b"TEA-X"))
+    assert reader.check() == 6  # the checksum no longer matches
+    doc["body"]["format"] = 0
+    reader.cache.write_bytes(orjson.dumps(doc))
+    assert reader.check() == 6
+    reader.cache.write_bytes(b"not json")
+    assert reader.check() == 6
+    assert reader.check() == 0  # and a good one was written again
+
+
+def test_a_snapshot_file_broken_after_it_was_cached_is_named(reader: Reader) -> None:
+    path = reader.file("product/w1/reviews/2026-08.json")
+    path.write_bytes(path.read_bytes().replace(b'"rating":', b'"rating":"x",', 1))
+    with pytest.raises(StoreError, match=r"2026-08\.json, line 2: "):
+        reader.read()
+
+
+def test_lines_a_forged_cache_vouches_for_are_still_checked(reader: Reader) -> None:
+    """A cache recording a broken file's hash as read: the file's lines are checked
+    when they are read, and the one broken is named."""
+    path = reader.file("product/w1/reviews/2026-08.json")
+    broken = path.read_bytes().replace(b'"rating":', b'"rating":"x","was":', 1)
+    path.write_bytes(broken)
+    doc = orjson.loads(reader.cache.read_bytes())
+    body = doc["body"]
+    body["files"]["product/w1/reviews/2026-08.json"][0] = hashlib.sha256(broken).hexdigest()
+    doc["checksum"] = hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    reader.cache.write_bytes(orjson.dumps(doc))
+    data, changed = reader.read()
+    assert changed == 0
+    ref = orjson.loads(broken.split(b"\n")[1].rstrip(b","))["product_ref"]
+    with pytest.raises(StoreError, match=r"2026-08\.json, line 2: field rating"):
+        data.products[ref].reviews  # noqa: B018 -- reads its lines
