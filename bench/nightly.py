@@ -3,8 +3,8 @@
 The site's real `pelican content -s publishconf.py` (DELETE_OUTPUT_DIRECTORY, as
 in CI), three times into one output folder, each a fresh process:
 
-- cold: an empty folder, the snapshot as it was before the night;
-- warm: yesterday's output and manifest, the snapshot after the night;
+- cold: an empty folder and no read cache, the snapshot as it was before the night;
+- warm: yesterday's output and manifest and read cache, the snapshot after the night;
 - again: the same snapshot once more (nothing changed).
 
 Every file of the output is stat'ed before and after each build: a file is
@@ -19,6 +19,8 @@ import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
+
+from review_feed.site.readcache import CACHE_FILE
 
 PY = sys.executable
 GB = 1000**3  # the hosts' "1 GB"
@@ -82,6 +84,9 @@ def nightly_build(
         return {"skipped": "no snapshot from before the night (run the full and nights sections)"}
     out = work / "site-nightly"
     shutil.rmtree(out, ignore_errors=True)
+    # what the builds read of the snapshot (REVIEW_FEED_CACHE): none before the cold one
+    read_cache = work / "build-cache"
+    shutil.rmtree(read_cache, ignore_errors=True)
     # -v: the build's INFO line counting the units it rendered and kept
     cmd = [PY, "-m", "pelican", "content", "-s", "publishconf.py", "-v", "-o", str(out)]
     res: dict = {}
@@ -91,13 +96,20 @@ def nightly_build(
         # a wide console: rich does not wrap the log lines; no host check (publishconf's
         # github-pages would fail an output over 1 GB after the build: the size is a budget
         # reported below, not a reason to lose the timings)
-        run_env = {**env(snap), "COLUMNS": "400", "REVIEW_FEED_HOST": "none"}
+        run_env = {
+            **env(snap),
+            "COLUMNS": "400",
+            "REVIEW_FEED_HOST": "none",
+            "REVIEW_FEED_CACHE": str(read_cache),
+        }
         m = measure(f"build-{name}", cmd, logs, cwd=repo, env=run_env)
         now = file_state(out)
         m.update(state_diff(prev, now))
         m["units"] = units_line(logs, f"build-{name}")
         manifest = out / MANIFEST
         m["manifest_bytes"] = manifest.stat().st_size if manifest.is_file() else None
+        cache = read_cache / CACHE_FILE
+        m["read_cache_bytes"] = cache.stat().st_size if cache.is_file() else None
         res[name] = m
         prev = now
     cold, warm = res["cold"], res["warm"]

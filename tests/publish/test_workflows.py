@@ -9,6 +9,8 @@ import sysconfig
 from pathlib import Path
 
 import pytest
+from review_feed.settings import load_settings
+from review_feed.site.readcache import CACHE_FILE
 
 REPO = Path(__file__).resolve().parents[2]
 yaml = pytest.importorskip("yaml", reason="pyyaml is in the dev extra")
@@ -18,6 +20,8 @@ WORKFLOWS = {
     "example": REPO / "ci-examples" / "review-feed-nightly.yml",
 }
 NO_BUCKET = "vars.REVIEW_FEED_BUCKET == ''"
+# where a build with the default REVIEW_FEED_CACHE keeps what it read of the snapshot
+READ_CACHE = f"{load_settings({}, {}).cache}/{CACHE_FILE}"
 
 
 def load(path: Path) -> dict:
@@ -49,7 +53,9 @@ def test_output_restored_before_the_build_checked_saved_then_uploaded(name: str)
     got, kept = steps[restore]["with"], steps[save]["with"]
     assert got["key"] == kept["key"] and "github.run_id" in got["key"]
     assert got["key"].startswith(got["restore-keys"])
-    assert got["path"] == kept["path"] == steps[pages]["with"]["path"]
+    # the output and the build's read cache come back together; the output is uploaded
+    assert got["path"] == kept["path"]
+    assert got["path"].splitlines() == [steps[pages]["with"]["path"], READ_CACHE]
     # Pages or the bucket, never both
     assert steps[pages]["if"] == NO_BUCKET == wf["jobs"]["deploy"]["if"]
     assert steps[bucket]["if"] == "vars.REVIEW_FEED_BUCKET != ''"
@@ -76,7 +82,7 @@ def test_bucket_sync_sends_changed_files_only_with_keys_from_secrets(name: str) 
 def test_gitlab_restores_checks_and_switches_to_the_bucket() -> None:
     ci = yaml.safe_load((REPO / "ci-examples" / "gitlab-ci.yml").read_text())
     template = ci[".review-feed-site"]
-    output_cache = [c for c in template["cache"] if c["paths"] == ["public"]]
+    output_cache = [c for c in template["cache"] if c["paths"] == ["public", READ_CACHE]]
     assert output_cache and "CI_COMMIT_REF_SLUG" in output_cache[0]["key"]
     script = template["script"]
     assert "mv public output" in script[0]  # yesterday's output where the build writes

@@ -145,6 +145,7 @@ def test_the_build_gets_no_secret_and_no_sync(
         "    {k: v for k, v in os.environ.items() if k.startswith('REVIEW_FEED_')}))\n"
         "PATH = 'content'\nOUTPUT_PATH = 'out'\n"
     )
+    monkeypatch.delenv("REVIEW_FEED_CACHE")  # (the tests' own): only what is set here
     monkeypatch.setenv("REVIEW_FEED_PASSWORD", "hunter2")
     monkeypatch.setenv("REVIEW_FEED_PRIVATE_KEY", "-----BEGIN OPENSSH PRIVATE KEY-----")
     monkeypatch.setenv("REVIEW_FEED_SOURCE", "sftp://u@h/drop")
