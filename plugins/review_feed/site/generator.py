@@ -156,6 +156,12 @@ class ReviewFeedGenerator(Generator):
         """Write the output a unit at a time: the brand and each product (its main page
         and widget, a product's old paths, then each archive page), the products
         index, the shared files; a unit whose inputs did not change keeps its files."""
+        try:
+            self._write_units(writer)
+        except ReviewFeedError as exc:  # e.g. a snapshot line read for a page, broken
+            raise fail(exc) from None
+
+    def _write_units(self, writer: Any) -> None:
         view = self.view
         assert view is not None, "generate_context runs first"
         check_widget_dir(view.settings)

@@ -196,6 +196,7 @@ class SnapshotRead:
         ):
             return
         old = self.previous.files.get(f.name)
+        changed = lines is not None
         if lines is None:  # unchanged: the recorded shadowing stands for unchanged ids
             lines = split_lines(self.data.pop(f.name)) or []
             was_shadowed = {entry.ids[n] for n in entry.shadowed}
@@ -212,7 +213,9 @@ class SnapshotRead:
                 shadowed.append(n)
                 continue
             if f.kind == "site" or ref in self.dirty_refs:
-                rec = checked_line(f.path, n + 2, lines[n])
+                # a changed file's lines were checked as it was read; an unchanged
+                # file's are checked here (the cache vouches for their hash only)
+                rec = orjson.loads(lines[n]) if changed else checked_line(f.path, n + 2, lines[n])
                 yield rec, StoredReview(f.kind, f.website_id, lines[n])
         if shadowed != entry.shadowed:
             self.cache.files[f.name] = FileLines(
