@@ -74,6 +74,15 @@ class Reader:
         assert everything(data) == everything(build_data(read_stored(self.snapshot)))
         return changed
 
+    def cache_body(self) -> dict[str, Any]:
+        """The cache's JSON body (after its checksum line)."""
+        return orjson.loads(self.cache.read_bytes().partition(b"\n")[2])
+
+    def write_cache_body(self, body: dict[str, Any]) -> None:
+        """Replace the cache with this body, under its right checksum."""
+        raw = orjson.dumps(body)
+        self.cache.write_bytes(hashlib.sha256(raw).hexdigest().encode() + b"\n" + raw)
+
     def file(self, name: str) -> Path:
         (path,) = [f.path for f in snapshot_files(self.snapshot) if f.name == name]
         return path
@@ -151,6 +160,9 @@ def test_a_review_a_crash_left_in_two_files(reader: Reader) -> None:
     other = reader.file("product/w1/reviews/2026-08.json")
     other.write_bytes(other.read_bytes().replace(b"Product review number 10", b"Edited", 1))
     assert reader.check() == 1
+    # ... or the older file itself changed for another review: its copy still does not
+    older.write_bytes(older.read_bytes().replace(b"Product review number 3", b"Edited", 1))
+    assert reader.check() == 1
     newer.write_bytes(with_copy(copy | {"rating": 1}))
     assert reader.check() == 1
     newer.write_bytes(original)
@@ -158,11 +170,15 @@ def test_a_review_a_crash_left_in_two_files(reader: Reader) -> None:
 
 
 def test_a_damaged_or_foreign_cache_is_not_used(reader: Reader) -> None:
-    doc = orjson.loads(reader.cache.read_bytes())
+    body = reader.cache_body()
     reader.cache.write_bytes(reader.cache.read_bytes().replace(b"TEA-A", b"TEA-X"))
     assert reader.check() == 6  # the checksum no longer matches
-    doc["body"]["format"] = 0
-    reader.cache.write_bytes(orjson.dumps(doc))
+    reader.write_cache_body(body | {"format": 0})
+    assert reader.check() == 6
+    reader.write_cache_body(body | {"code": "another version"})
+    assert reader.check() == 6
+    body["files"]["product/w1/reviews/2026-08.json"][1][0] = 7  # an id that is no string
+    reader.write_cache_body(body)
     assert reader.check() == 6
     reader.cache.write_bytes(b"not json")
     assert reader.check() == 6
@@ -182,13 +198,17 @@ def test_lines_a_forged_cache_vouches_for_are_still_checked(reader: Reader) -> N
     path = reader.file("product/w1/reviews/2026-08.json")
     broken = path.read_bytes().replace(b'"rating":', b'"rating":"x","was":', 1)
     path.write_bytes(broken)
-    doc = orjson.loads(reader.cache.read_bytes())
-    body = doc["body"]
+    body = reader.cache_body()
     body["files"]["product/w1/reviews/2026-08.json"][0] = hashlib.sha256(broken).hexdigest()
-    doc["checksum"] = hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
-    reader.cache.write_bytes(orjson.dumps(doc))
+    reader.write_cache_body(body)
     data, changed = reader.read()
     assert changed == 0
     ref = orjson.loads(broken.split(b"\n")[1].rstrip(b","))["product_ref"]
     with pytest.raises(StoreError, match=r"2026-08\.json, line 2: field rating"):
         data.products[ref].reviews  # noqa: B018 -- reads its lines
+    # the product read again because another of its reviews changed: the same line
+    other = reader.file("product/w1/reviews/2026-07.json")
+    (line,) = [x for x in other.read_bytes().split(b"\n") if f'"{ref}"'.encode() in x][:1]
+    other.write_bytes(other.read_bytes().replace(line, line.replace(b'"text":"', b'"text":"!')))
+    with pytest.raises(StoreError, match=r"2026-08\.json, line 2: field rating"):
+        reader.read()

@@ -21,9 +21,9 @@ their lines; every other product is taken from its summary, and its lines are
 read only if the build renders it after all (a template changed). The brand's
 reviews are always read.
 
-A missing, damaged or foreign cache (another plugin version) means every file is
-read as new, which writes a fresh one. The result never depends on it: the same
-data as reading the whole snapshot.
+A missing, damaged (its first line is the SHA-256 of the rest) or foreign cache
+(another plugin version) means every file is read as new, which writes a fresh
+one. The result never depends on it: the same data as reading the whole snapshot.
 """
 
 from __future__ import annotations
@@ -199,6 +199,16 @@ class SnapshotRead:
         changed = lines is not None
         if lines is None:  # unchanged: the recorded shadowing stands for unchanged ids
             lines = split_lines(self.data.pop(f.name)) or []
+            if f.kind != "site" and self.changed_ids.isdisjoint(entry.ids):
+                # (the usual case: only the lines of the products read again)
+                skip = set(entry.shadowed)
+                for n, ref in enumerate(entry.refs):
+                    if ref in self.dirty_refs and n not in skip:
+                        yield (
+                            checked_line(f.path, n + 2, lines[n]),
+                            StoredReview(f.kind, f.website_id, lines[n]),
+                        )
+                return
             was_shadowed = {entry.ids[n] for n in entry.shadowed}
         else:
             was_shadowed = {old.ids[n] for n in old.shadowed} if old is not None else set()
@@ -251,19 +261,15 @@ class SnapshotRead:
 # --- the cache file
 
 
-def canonical(body: Any) -> bytes:
-    return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
-
-
 def load_cache(path: Path) -> ReadCache:
     """The previous build's read cache (empty when missing, damaged or foreign)."""
     if regular_file(path.parent, path.name) is None:
         return ReadCache()
     try:
-        doc = orjson.loads(path.read_bytes())
-        body = doc["body"]
-        if doc["checksum"] != sha256(canonical(body)):
+        checksum, _, raw = path.read_bytes().partition(b"\n")
+        if checksum != sha256(raw).encode():
             return ReadCache()
+        body = orjson.loads(raw)
         if body["format"] != FORMAT or body["code"] != code_key():
             return ReadCache()
         return ReadCache(
@@ -300,6 +306,7 @@ def parse_summary(raw: Any) -> Summary:
 
 
 def write_cache(path: Path, cache: ReadCache) -> None:
+    """The cache as its checksum (SHA-256, a line) and its JSON body, written whole."""
     body = {
         "format": FORMAT,
         "code": code_key(),
@@ -311,7 +318,8 @@ def write_cache(path: Path, cache: ReadCache) -> None:
             r: [s.fingerprint, s.name, s.ratings] for r, s in sorted(cache.products.items())
         },
     }
-    doc = orjson.dumps({"body": body, "checksum": sha256(canonical(body))})
+    raw = orjson.dumps(body)
+    doc = sha256(raw).encode() + b"\n" + raw
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.is_symlink():
         path.unlink()

@@ -143,7 +143,11 @@ def split_lines(data: bytes) -> list[bytes] | None:
     record of file line `n + 2` at index n), or None for any other layout."""
     if not (data.startswith(b"[\n") and data.endswith(b"\n]\n")):
         return None
-    lines = data[2:-3].split(b"\n")
+    body = data[2:-3]
+    lines = body.split(b",\n")
+    if len(lines) == body.count(b"\n") + 1:  # every line but the last ends with its comma
+        return lines
+    lines = body.split(b"\n")
     last = len(lines) - 1
     return [line[:-1] if n < last and line.endswith(b",") else line for n, line in enumerate(lines)]
 
