@@ -141,8 +141,13 @@ def test_a_night_of_changes_matches_a_full_build_and_keeps_the_rest(
     inc.build(night1())
     before = inc.stats()
     kept = product_files(inc, "TEA-D")
-    inc.build(night2())
-    scratch.build(night2())
+    with caplog.at_level(logging.INFO, logger="review_feed"):
+        inc.build(night2())  # the brand's file as it was: only the products' parsed
+    assert "(1 of its 2 files changed since the last build)" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="review_feed"):
+        scratch.build(night2())  # no read cache: every file
+    assert "(2 of its 2 files changed since the last build)" in caplog.text
     assert_same(inc, scratch)
     after = inc.stats()
     assert kept and all(after[name] == before[name] for name in kept)  # not rewritten
@@ -150,6 +155,7 @@ def test_a_night_of_changes_matches_a_full_build_and_keeps_the_rest(
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="review_feed"):
         inc.build(night2())  # no change
+    assert "(0 of its 2 files changed since the last build)" in caplog.text
     assert "units: 0 rendered (0 products), 10 kept (5 products)" in caplog.text
     assert "archive pages: 0 rendered, 2 kept" in caplog.text  # TEA-D's two
     ours = [n for n in after if n.startswith(("reviews/", "widgets/"))]
