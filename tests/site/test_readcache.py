@@ -10,11 +10,14 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from review_feed.errors import StoreError
 from review_feed.model import Review
 from review_feed.site.data import ReviewData, build_data
 from review_feed.site.readcache import read_snapshot
 from review_feed.store import read_stored, snapshot_files, write_reviews
+from review_feed.store.records import review_line
 from sitebuild import product_review, site_review
 
 
@@ -169,6 +172,20 @@ def test_a_review_a_crash_left_in_two_files(reader: Reader) -> None:
     assert reader.check() == 1
 
 
+def test_an_id_twice_in_one_file(reader: Reader) -> None:
+    """A hand edit that puts a changed copy of a review just before it in its own file,
+    then takes it out again: the first of the two counts, with or without the cache."""
+    path = reader.file("product/w1/reviews/2026-08.json")
+    original = path.read_bytes()
+    first = original.split(b"\n")[1]  # "{...}," the file's first review
+    copy = orjson.loads(first.rstrip(b",")) | {"text": "The copy", "product_ref": "TEA-E"}
+    line = orjson.dumps(copy, option=orjson.OPT_SORT_KEYS) + b",\n"
+    path.write_bytes(original.replace(first, line + first, 1))
+    assert reader.check() == 1
+    path.write_bytes(original)
+    assert reader.check() == 1
+
+
 def test_a_damaged_or_foreign_cache_is_not_used(reader: Reader) -> None:
     body = reader.cache_body()
     reader.cache.write_bytes(reader.cache.read_bytes().replace(b"TEA-A", b"TEA-X"))
@@ -212,3 +229,83 @@ def test_lines_a_forged_cache_vouches_for_are_still_checked(reader: Reader) -> N
     other.write_bytes(other.read_bytes().replace(line, line.replace(b'"text":"', b'"text":"!')))
     with pytest.raises(StoreError, match=r"2026-08\.json, line 2: field rating"):
         reader.read()
+
+
+# --- any sequence of nights, crash copies included
+
+
+Night = list[tuple[str, int, int]]  # (what, which review, a value)
+
+nights = st.lists(
+    st.lists(
+        st.tuples(
+            st.sampled_from(
+                ["new", "text", "rating", "move", "product", "name", "delete", "copy", "uncopy"]
+            ),
+            st.integers(0, 59),
+            st.integers(0, 9),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+def apply_night(
+    reader: Reader, reviews: dict[str, Review], copies: dict[str, bytes], night: Night
+) -> None:
+    """The night's actions on `reviews` (by id), written as a sync would; then the
+    crash copies (`copies`: id -> line, kept from night to night until "uncopy")
+    written into the files as a crash would leave them, each in the file its value
+    picks, which may be the review's own."""
+    for what, k, v in night:
+        rid = f"P{k:03d}"
+        r = reviews.get(rid)
+        if what == "uncopy":
+            copies.pop(rid, None)
+        elif what == "new" or r is None:
+            month = 7 + v % 3
+            ref = f"TEA-{'ABCDE'[v % 5]}"
+            date = f"2026-{month:02d}-{1 + k % 28:02d}T00:00:00"
+            reviews[rid] = product_review(k, ref, 1 + v % 5, product_name=f"Tea {ref}", date=date)
+        elif what == "delete":
+            del reviews[rid]
+        elif what == "copy":
+            rec = orjson.loads(review_line(r, keep_order_ref=True))
+            rec |= {"text": f"Copy {v}", "product_ref": f"TEA-{'ABCDE'[v % 5]}"}
+            copies[rid] = f"{v}".encode() + b" " + orjson.dumps(rec, option=orjson.OPT_SORT_KEYS)
+        else:
+            change = {
+                "text": {"text": f"Edited {v}"},
+                "rating": {"rating": 1 + v % 5},
+                "move": {"date": f"2026-{7 + v % 3:02d}-{1 + v:02d}T00:00:00"},
+                "product": {"product_ref": f"TEA-{'ABCDE'[v % 5]}"},
+                "name": {"product_name": "Anonymous" if v % 2 else f"Tea {v}"},
+            }[what]
+            reviews[rid] = r._replace(**change)
+    reader.write(sorted(reviews.values(), key=lambda r: r.id))
+    files = [f.path for f in snapshot_files(reader.snapshot) if f.kind == "product"]
+    for rid in sorted(copies):
+        v, line = copies[rid].split(b" ", 1)
+        path = files[int(v) % len(files)]
+        path.write_bytes(path.read_bytes()[:-3] + b",\n" + line + b"\n]\n")
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(nights=nights)
+def test_any_nights_read_from_the_cache_are_the_whole_snapshot_read(
+    tmp_path_factory: pytest.TempPathFactory, nights: list[Night]
+) -> None:
+    reader = Reader(tmp_path_factory.mktemp("nights"))
+    reviews = {r.id: r for r in catalogue() if r.kind == "product"}
+    copies: dict[str, bytes] = {}
+    reader.write(list(reviews.values()))
+    reader.check()
+    for night in nights:
+        apply_night(reader, reviews, copies, night)
+        reader.check()
+    assert reader.check() == 0
