@@ -169,6 +169,12 @@ class ReviewData:
     products: dict[str, ProductReviews] = field(default_factory=dict)  # by ref
 
 
+def owner(kind: str, rec: dict[str, Any]) -> str | None:
+    """The product a record counts for: None for a site review (the brand's) and for a
+    product review without a ref (it is on no product's pages)."""
+    return None if kind == "site" else rec.get("product_ref")
+
+
 def gather(
     read: Iterable[tuple[dict[str, Any], StoredReview]],
 ) -> tuple[Gathered, dict[str, Gathered]]:
@@ -177,15 +183,14 @@ def gather(
     brand = Gathered()
     by_ref: dict[str, Gathered] = {}
     for rec, stored in read:
+        ref = owner(stored.kind, rec)
         if stored.kind == "site":
             brand.add(rec, stored)
-        else:
-            ref = rec.get("product_ref")
-            if ref is not None:
-                got = by_ref.get(ref)
-                if got is None:
-                    got = by_ref[ref] = Gathered()
-                got.add(rec, stored)
+        elif ref is not None:
+            got = by_ref.get(ref)
+            if got is None:
+                got = by_ref[ref] = Gathered()
+            got.add(rec, stored)
     return brand, by_ref
 
 

@@ -39,8 +39,15 @@ from typing import Any
 import orjson
 
 from ..errors import StoreError
-from ..store import SnapshotFile, StoredReview, checked_line, records_of, split_lines
-from .data import ReviewData, Summary, gather, review_data
+from ..store import (
+    SnapshotFile,
+    StoredReview,
+    checked_line,
+    records_of,
+    snapshot_bytes,
+    split_lines,
+)
+from .data import ReviewData, Summary, gather, owner, review_data
 from .incremental import code_key, regular_file
 
 log = logging.getLogger("review_feed.site.readcache")
@@ -71,11 +78,6 @@ class ReadCache:
     products: dict[str, Summary] = field(default_factory=dict)  # by ref
 
 
-def owner(kind: str, rec: dict[str, Any]) -> str | None:
-    """The product a record counts for (None: the brand's, or none: see `gather`)."""
-    return None if kind == "site" else rec.get("product_ref")
-
-
 def line_count(data: bytes) -> int | None:
     """How many record lines a file in our one-record-per-line layout has (see
     `split_lines`: `[`, the lines, `]`), without splitting it; None for another layout."""
@@ -90,13 +92,6 @@ def line_hash(line: bytes) -> str:
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def file_bytes(f: SnapshotFile) -> bytes:
-    try:
-        return f.path.read_bytes()
-    except OSError as exc:
-        raise StoreError(f"cannot read snapshot file {f.path}: {exc.strerror or exc}") from None
 
 
 class SnapshotRead:
@@ -129,7 +124,7 @@ class SnapshotRead:
     def sort_files(self) -> None:
         """Hash every file; parse and check those the cache does not hold as they are."""
         for f in self.files:
-            data = file_bytes(f)
+            data = snapshot_bytes(f.path)
             digest = sha256(data)
             old = self.previous.files.get(f.name)
             if old is not None and old.sha256 == digest and line_count(data) == len(old.ids):
@@ -246,7 +241,7 @@ class SnapshotRead:
             entry = self.cache.files[f.name]
             if f.kind == "site":
                 continue
-            data = file_bytes(f)
+            data = snapshot_bytes(f.path)
             lines = split_lines(data)
             if sha256(data) != entry.sha256 or lines is None:
                 raise StoreError(f"snapshot file {f.path} changed during the build: build again")

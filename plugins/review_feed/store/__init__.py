@@ -4,6 +4,7 @@ Layout and guarantees: see `snapshot.py`, `layout.py` and docs/snapshot.md.
 """
 
 from .collection import Changes, Staged, Stager
+from .jsonfile import snapshot_bytes
 from .layout import DEFAULT_LAYOUT, Layout
 from .ledger import LedgerEntry
 from .records import StoredReview, checked_line, records_of, split_lines
@@ -30,6 +31,7 @@ __all__ = [
     "read_reviews",
     "read_stored",
     "records_of",
+    "snapshot_bytes",
     "snapshot_files",
     "split_lines",
     "write_reviews",

@@ -47,12 +47,17 @@ def render_map(mapping: dict[str, Any]) -> bytes:
     return orjson.dumps(mapping, option=_SORT | orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
 
 
-def load(path: Path) -> Any:
-    """Parse one snapshot file; a damaged file is a StoreError naming it."""
+def snapshot_bytes(path: Path) -> bytes:
+    """A snapshot file's bytes; one that cannot be read is a StoreError naming it."""
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise StoreError(f"cannot read snapshot file {path}: {exc.strerror or exc}") from None
+
+
+def load(path: Path) -> Any:
+    """Parse one snapshot file; a damaged file is a StoreError naming it."""
+    data = snapshot_bytes(path)
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:

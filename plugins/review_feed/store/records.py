@@ -15,6 +15,7 @@ import orjson
 
 from ..errors import StoreError
 from ..model import Review
+from .jsonfile import snapshot_bytes
 
 # field -> (types allowed, required)
 _STR = (str,)
@@ -105,11 +106,7 @@ def _bad(path: Path, where: str, what: str) -> StoreError:
 
 def read_records(path: Path) -> Iterator[tuple[dict[str, Any], bytes]]:
     """Every record of a review file, each checked, with its line (see `records_of`)."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise StoreError(f"cannot read snapshot file {path}: {exc.strerror or exc}") from None
-    return records_of(path, data)
+    return records_of(path, snapshot_bytes(path))
 
 
 def records_of(path: Path, data: bytes) -> Iterator[tuple[dict[str, Any], bytes]]:
