@@ -10,7 +10,6 @@ theme code that wants stars from Python.
 from __future__ import annotations
 
 import posixpath
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +19,7 @@ from markupsafe import Markup
 from ..errors import ConfigError
 from ..model import Reply, Review
 from ..settings import Settings
-from .data import Aggregate, ProductReviews, ReviewData, aggregate, star_bucket
+from .data import Aggregate, ProductReviews, ReviewData, star_bucket
 from .i18n import Translator
 from .templating import stylesheet_url
 
@@ -235,6 +234,7 @@ class ReviewFeed:
             product=p,
             title=self.t.text("product_title", product=p.name),
             reviews=p.reviews,
+            agg=p.aggregate,
             url=self.product_url(p),
             save_as=self.product_save_as(p),
             settings=self.settings,
@@ -346,19 +346,17 @@ def make_listing(
     product: ProductReviews | None,
     title: str,
     reviews: list[Review],
+    agg: Aggregate,
     url: str,
     save_as: str,
     settings: Settings,
     t: Translator,
 ) -> Listing:
-    agg = (
-        product.aggregate if product is not None else aggregate(Counter(r.rating for r in reviews))
-    )
     listing = Listing(kind, product, title, agg, url, save_as, reviews, settings.page_size)
     # A list on its main page alone is filtered in the page (anchors + CSS). A longer
     # list has no filter: a page per star level would double its files, and filtering
     # one page of it would claim to filter what it does not; its distribution is counts.
-    paged = len(reviews) >= 2 * settings.page_size
+    paged = listing.archive_count > 0
     for level, n in agg.distribution:
         listing.levels.append(
             Level(
@@ -389,6 +387,7 @@ def review_feed(
         product=None,
         title=t.text("brand_title", brand=brand_name),
         reviews=data.brand,
+        agg=data.brand_aggregate,
         url=settings.brand_url,
         save_as=settings.brand_save_as,
         settings=settings,
