@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -156,7 +157,8 @@ def test_a_night_of_changes_matches_a_full_build_and_keeps_the_rest(
     with caplog.at_level(logging.INFO, logger="review_feed"):
         inc.build(night2())  # no change
     assert "(0 of its 2 files changed since the last build)" in caplog.text
-    assert "units: 0 rendered (0 products), 10 kept (5 products)" in caplog.text
+    # nothing rendered: no time spent rendering
+    assert "units: 0 rendered (0 products) in 0.0 s, 10 kept (5 products)" in caplog.text
     assert "archive pages: 0 rendered, 2 kept" in caplog.text  # TEA-D's two
     ours = [n for n in after if n.startswith(("reviews/", "widgets/"))]
     again = inc.stats()
@@ -333,6 +335,26 @@ def test_nothing_is_removed_through_a_symlink(sites: tuple[Site, Site]) -> None:
     inc.build([r for r in night1() if r.product_ref != "TEA-C"], DELETE_OUTPUT_DIRECTORY=False)
     assert kept and all(p.is_file() for p in kept)
     assert others and not any((inc.output / n).exists() for n in others)  # removed
+
+
+def test_the_build_counts_the_time_spent_rendering(tmp_path: Path) -> None:
+    """What the log's "rendered ... in N s" adds up: the render calls, not the keeps."""
+    from review_feed.site.units import IncrementalBuild
+
+    build, _why = IncrementalBuild.start(tmp_path, "key")
+
+    def render(name: str) -> list[str]:
+        time.sleep(0.05)
+        (tmp_path / name).write_text(name, "utf-8")
+        return [name]
+
+    build.run("a", "1", lambda: render("a.html"), list)
+    build.run("b", "1", lambda: render("b.html"), list)
+    assert 0.1 <= build.render_seconds < 1
+    build.finish()
+    again, _why = IncrementalBuild.start(tmp_path, "key")
+    assert again.run("a", "1", lambda: render("a.html"), list)[1]  # kept
+    assert again.render_seconds == 0
 
 
 def test_a_build_that_stops_half_way_leaves_no_manifest(

@@ -206,10 +206,11 @@ class ReviewFeedGenerator(Generator):
         unit("shared", "", partial(self._write_shared, writer, view, templates))
         removed = build.finish()
         log.info(
-            "[review-feed] units: %d rendered (%d products), %d kept (%d products), "
+            "[review-feed] units: %d rendered (%d products) in %.1f s, %d kept (%d products), "
             "%d files removed; archive pages: %d rendered, %d kept%s",
             build.rendered,
             build.rendered_products,
+            build.render_seconds,
             build.kept,
             build.kept_products,
             removed,

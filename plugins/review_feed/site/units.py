@@ -15,6 +15,7 @@ import hashlib
 import os
 import posixpath
 import shutil
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -137,6 +138,7 @@ class IncrementalBuild:
     rendered_products: int = 0
     kept_archive: int = 0  # archive pages ("archive:..." units)
     rendered_archive: int = 0
+    render_seconds: float = 0.0  # spent rendering and writing units (what a night costs)
 
     @classmethod
     def start(
@@ -174,7 +176,9 @@ class IncrementalBuild:
             unit = replace(old, **head)
             self.count(name, unit, kept=True)
             return unit, True
+        started = time.perf_counter()
         written = render()
+        self.render_seconds += time.perf_counter() - started
         files = {}
         for n in written:
             st = file_stat(os.path.join(self.root, n))
