@@ -43,6 +43,13 @@ class _StrictRejected(Exception):
         super().__init__()
         self.tally = tally
 
+    def refuse(self, report: SyncReport, name: str, advice: str = "") -> None:
+        """Record file `name` as not applied: its rejected rows, and one error line."""
+        report.problems += self.tally.problems
+        n = len(self.tally.problems)
+        what = f"{name}: not applied, {n} row(s) rejected in strict mode{advice}"
+        report.errors.append(FileError(what, STRICT_EXIT))
+
 
 def feed_options(settings: Settings) -> FeedOptions:
     try:
@@ -102,14 +109,7 @@ def _full_resync(snap: Snapshot, path: Path, options: FeedOptions, report: SyncR
         report.errors.append(FileError(str(exc), exc.exit_code))
         return False
     except _StrictRejected as exc:
-        report.problems += exc.tally.problems
-        report.errors.append(
-            FileError(
-                f"{feed.name}: not applied, {len(exc.tally.problems)} row(s) rejected "
-                "in strict mode",
-                STRICT_EXIT,
-            )
-        )
+        exc.refuse(report, feed.name)
         return False
     report.problems += tally.problems
     report.vendor_averages += tally.averages
@@ -278,14 +278,7 @@ def _apply_one(
         report.errors.append(FileError(str(exc), exc.exit_code))
         return False
     except _StrictRejected as exc:
-        report.problems += exc.tally.problems
-        report.errors.append(
-            FileError(
-                f"{feed.name}: not applied, {len(exc.tally.problems)} row(s) rejected in strict "
-                "mode; fix the file or run without --strict",
-                STRICT_EXIT,
-            )
-        )
+        exc.refuse(report, feed.name, "; fix the file or run without --strict")
         return False
     report.problems += tally.problems
     report.vendor_averages += tally.averages

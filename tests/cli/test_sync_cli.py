@@ -222,6 +222,23 @@ def test_late_file_is_skipped_with_a_warning(tmp_path):
     assert tree(tmp_path / "snap") == before
 
 
+def test_full_resync_in_strict_mode_applies_nothing_of_a_file_with_a_rejected_row(tmp_path):
+    src = tmp_path / "src"
+    _night(src, "2026-11-20", [product_row("NEW", "P1")])
+    assert _sync(tmp_path).returncode == 0
+    before = tree(tmp_path / "snap")
+    full = write_csv(
+        tmp_path / "vendor" / PRODUCT.format("20261120"),
+        [product_row("NEW", "P2"), product_row("NEW", "P3", rate="9")],
+    )
+    proc = _sync(tmp_path, "--strict", "--full", str(full))
+    no_traceback(proc)
+    assert proc.returncode == 1
+    assert "line 3" in proc.stderr and "rate" in proc.stderr
+    assert f"{full.name}: not applied, 1 row(s) rejected in strict mode" in proc.stderr
+    assert tree(tmp_path / "snap") == before  # P1 kept, P2 not added
+
+
 def test_full_resync(tmp_path):
     src = tmp_path / "src"
     _night(src, "2026-11-20", [product_row("NEW", "P1"), product_row("NEW", "P2")])
@@ -262,6 +279,10 @@ def test_rejected_rows_default_and_strict(tmp_path):
     no_traceback(proc)
     assert proc.returncode == 1
     assert "line 3" in proc.stderr and "rate" in proc.stderr
+    assert (
+        f"{PRODUCT.format('2026-11-20')}: not applied, 1 row(s) rejected in strict mode; "
+        "fix the file or run without --strict"
+    ) in proc.stderr
     assert not (tmp_path / "strict/product").exists()  # nothing of that file applied
     assert PRODUCT.format("2026-11-20") not in _ledger(tmp_path / "strict")
     proc = _sync(tmp_path, snapshot="lenient")
