@@ -159,7 +159,13 @@ def test_small_run_has_every_section(small_run):
     assert 0 < n["warm"]["files_rewritten"] < n["warm"]["files"]
     assert n["again"]["units"]["products_rendered"] == 0  # nothing changed, nothing rendered
     assert n["again"]["units"]["archive_rendered"] == 0 and n["again"]["manifest_bytes"] > 0
-    assert len(r["targets"]) == 19
+    # the builds' own time spent rendering: the warm build split in two against the cold
+    assert 0 < n["cold"]["units"]["render_seconds"] < n["cold"]["seconds"]
+    assert n["again"]["units"]["render_seconds"] == 0
+    split = n["warm_render_vs_cold"] + n["warm_rest_vs_cold"]
+    assert n["warm_render_vs_cold"] > 0
+    assert split == pytest.approx(n["warm_vs_cold_seconds"], abs=2e-4)
+    assert len(r["targets"]) == 21
     assert all(t["pass"] is not None for t in r["targets"] if t["goal"] != "-")
 
 
