@@ -178,7 +178,7 @@ class ReviewFeedGenerator(Generator):
 
         def write_brand(listing: Listing) -> list[str]:
             written = self._write_page(writer, listing, listing.main_page(), layout)
-            return written + write_widget(writer, view, templates, self.context, None)
+            return written + write_widget(writer, view, templates, self.context, listing)
 
         # (a list's aggregate is computed from its reviews: their lines are its fingerprint)
         lists("brand", "", self.brand_fingerprint, lambda: brand, (), write_brand)
@@ -227,7 +227,7 @@ class ReviewFeedGenerator(Generator):
         assert view is not None and listing.product is not None
         ref = listing.product.ref
         written = self._write_page(writer, listing, listing.main_page(), layout)
-        written += write_widget(writer, view, templates, self.context, ref)
+        written += write_widget(writer, view, templates, self.context, listing)
         if old_paths:
             written += write_old_product_paths(writer, view, self.context, ref)
         return written

@@ -8,9 +8,9 @@ its data and markup; the stylesheet, the loader and the iframe page
 (`frame.html?product=<ref>`, the brand's without) are one file each for all.
 Public API (the generator and the theme use it):
 
-    write_widget(writer, rf, templates, context, ref) -> list[str]
+    write_widget(writer, rf, templates, context, listing) -> list[str]
         One widget's files, `products/<slug>.html|.json` (`brand.html|.json`
-        for ref None) under `settings.widget_dir`, with `templates =
+        for the brand's listing) under `settings.widget_dir`, with `templates =
         widget_templates(env)`; `write_widget_assets(writer, rf, templates,
         context)` the shared ones (`review-feed.js|.css`, `frame.html`);
         `write_widget_files(writer, rf, env, context)` all of them. They return
@@ -192,12 +192,17 @@ def _subject(rf: ReviewFeed, ref: str | None) -> Listing:
     return rf.brand if ref is None else rf.listing(rf.products[ref])
 
 
-def _variables(rf: ReviewFeed, ref: str | None, link: Any) -> dict[str, Any]:
+def _ref(listing: Listing) -> str | None:
+    """The product a listing is of; None for the brand's."""
+    return None if listing.product is None else listing.product.ref
+
+
+def _variables(rf: ReviewFeed, listing: Listing, link: Any) -> dict[str, Any]:
     """The fragment's variables; `link` turns a site-relative URL into one for it."""
     return {
         "rf": rf,
-        "rf_listing": _subject(rf, ref),
-        "rf_url": link(page_url(rf.settings, ref)),
+        "rf_listing": listing,
+        "rf_url": link(page_url(rf.settings, _ref(listing))),
         "rf_css_url": link(stylesheet_href(rf.settings)),
         "rf_notice_url": link(rf.settings.brand_url) + "#" + NOTICE_ID,
         "rf_host_style": HOST_STYLE,
@@ -212,13 +217,18 @@ def render_fragment(
     link_base: str = "",
 ) -> Markup:
     template = (env or rf.env).get_template(FRAGMENT_TEMPLATE)
-    return Markup(template.render(_variables(rf, ref, lambda url: _join(link_base, url))))
+    variables = _variables(rf, _subject(rf, ref), lambda url: _join(link_base, url))
+    return Markup(template.render(variables))
 
 
 def widget_document(rf: ReviewFeed, ref: str | None = None, *, url: str = "") -> dict[str, Any]:
-    """The public JSON document (version 2); field by field in docs/widgets.md. What is
-    the same for every product (language, brand, notice) is in the brand's only."""
-    listing = _subject(rf, ref)
+    """The public JSON document (version 2); field by field in docs/widgets.md."""
+    return _document(rf, _subject(rf, ref), url)
+
+
+def _document(rf: ReviewFeed, listing: Listing, url: str) -> dict[str, Any]:
+    """`widget_document` of a listing already made. What is the same for every
+    product (language, brand, notice) is in the brand's only."""
     p = listing.product
     agg = listing.aggregate
     site = {"lang": rf.lang, "brand": rf.brand_name or None, "notice": rf.notice}
@@ -263,14 +273,15 @@ def write_widget(
     rf: ReviewFeed,
     templates: dict[str, jinja2.Template],
     context: dict[str, Any],
-    ref: str | None,
+    listing: Listing,
 ) -> list[str]:
-    """Write one widget's files (product `ref`, or the brand for None); return their names."""
-    files = widget_files(rf.settings, ref)
+    """Write the widget files of a product's listing (or the brand's, `rf.brand`), the
+    listing its pages are written from; return their names."""
+    files = widget_files(rf.settings, _ref(listing))
     link = _linker(rf, files["html"])
-    variables = _variables(rf, ref, link)
+    variables = _variables(rf, listing, link)
     html = templates["html"].render({**context, "output_file": files["html"], **variables})
-    doc = widget_document(rf, ref, url=variables["rf_url"])
+    doc = _document(rf, listing, variables["rf_url"])
     write_asset(writer.output_path, files["html"], html)
     write_asset(writer.output_path, files["json"], _dump_json(doc))
     return [files["html"], files["json"]]
@@ -314,7 +325,7 @@ def write_widget_files(
     templates = widget_templates(env)
     written: list[str] = []
     for ref in [None, *rf.products]:
-        written += write_widget(writer, rf, templates, context, ref)
+        written += write_widget(writer, rf, templates, context, _subject(rf, ref))
     written += write_widget_assets(writer, rf, templates, context)
     log.info("[review-feed] wrote %d widget files under %s", len(written), rf.settings.widget_dir)
     return written
