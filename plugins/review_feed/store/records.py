@@ -119,20 +119,20 @@ def records_of(path: Path, data: bytes) -> Iterator[tuple[dict[str, Any], bytes]
     """
     lines = split_lines(data)
     if lines is not None:
-        items = _by_line(path, lines)
-    else:
-        try:
-            whole = orjson.loads(data)
-        except orjson.JSONDecodeError as exc:
-            raise _bad(path, "as a whole", f"not valid JSON ({exc})") from None
-        if not isinstance(whole, list):
-            raise _bad(path, "as a whole", "expected a JSON array of reviews")
-        items = ((rec, None, f"record #{n}") for n, rec in enumerate(whole, 1))
-    for rec, line, where in items:
+        for n, line in enumerate(lines, 2):
+            yield checked_line(path, n, line), line
+        return
+    try:
+        whole = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise _bad(path, "as a whole", f"not valid JSON ({exc})") from None
+    if not isinstance(whole, list):
+        raise _bad(path, "as a whole", "expected a JSON array of reviews")
+    for n, rec in enumerate(whole, 1):
         what = problem(rec)
         if what is not None:
-            raise _bad(path, where, what)
-        yield rec, line if line is not None else encode_line(rec)
+            raise _bad(path, f"record #{n}", what)
+        yield rec, encode_line(rec)
 
 
 def split_lines(data: bytes) -> list[bytes] | None:
@@ -159,14 +159,6 @@ def checked_line(path: Path, n: int, line: bytes) -> dict[str, Any]:
     if what is not None:
         raise _bad(path, f"line {n}", what)
     return rec
-
-
-def _by_line(path: Path, lines: list[bytes]) -> Iterator[tuple[Any, bytes, str]]:
-    for n, body in enumerate(lines, 2):
-        try:
-            yield orjson.loads(body), body, f"line {n}"
-        except orjson.JSONDecodeError as exc:
-            raise _bad(path, f"line {n}", f"not valid JSON ({exc})") from None
 
 
 class StoredReview(NamedTuple):
