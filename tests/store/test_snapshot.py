@@ -302,6 +302,29 @@ def test_damaged_file_is_one_clear_error(tmp_path):
         snap.apply([delete("PR00001")])
 
 
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        (lambda recs: json.dumps(recs, indent=2), r"2026-11\.json, record #2: field rating"),
+        (lambda recs: json.dumps(recs)[:-1], r"2026-11\.json, as a whole: not valid JSON"),
+        (
+            lambda recs: "[\n" + ",\n".join(map(json.dumps, recs)) + "\n]\n",
+            r"2026-11\.json, line 3: field rating",
+        ),
+    ],
+)
+def test_a_bad_record_is_named_by_its_line_or_its_place(tmp_path, body, where):
+    """A file in our one-record-a-line layout names the line; any other JSON array
+    (reformatted by hand, say) the record's place; a file that is no JSON, the file."""
+    write_reviews(tmp_path, [review(1), review(2)])
+    path = tmp_path / "product/acme/reviews/2026-11.json"
+    recs = [review(1).to_record(), review(2).to_record()]
+    recs[1]["rating"] = "five"
+    path.write_text(body(recs), "utf-8")
+    with pytest.raises(StoreError, match=where):
+        list(read_reviews(tmp_path))
+
+
 def test_write_is_atomic_rename(tmp_path, monkeypatch):
     write_reviews(tmp_path, [review(1)])
     path = tmp_path / "product/acme/reviews/2026-11.json"
