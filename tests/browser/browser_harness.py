@@ -22,6 +22,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# the filled stars' width: the ::after of the one stars element
+FILLED = "e => parseFloat(getComputedStyle(e, '::after').width)"
+
 WEBSITE_ID = "acme-7f3a"
 # A hostile review must never run: each payload would set window.__pwned or open a dialog.
 PWN = "window.__pwned=1"

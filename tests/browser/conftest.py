@@ -39,7 +39,7 @@ class Site:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
     """`pelican content -s pelicanconf.py` over the demo snapshot + hostile reviews."""
     from review_feed.site.data import build_data
-    from review_feed.store import StoredReview, read_reviews, write_reviews
+    from review_feed.store import read_reviews, read_stored, write_reviews
 
     base = tmp_path_factory.mktemp("browser-site")
     reviews = list(read_reviews(REPO / "data" / "reviews"))
@@ -49,11 +49,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
     write_reviews(snapshot, reviews)
     output = base / "output"
     env = {**os.environ, "REVIEW_FEED_SNAPSHOT": str(snapshot), "REVIEW_FEED_SYNC": "false"}
+    env["REVIEW_FEED_CACHE"] = str(base / "cache")  # not the repository's
     cmd = [sys.executable, "-m", "pelican", str(REPO / "content"), "-o", str(output)]
     cmd += ["-s", str(REPO / "pelicanconf.py"), "-q"]
     run = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
     assert run.returncode == 0, f"pelican build failed:\n{run.stdout}\n{run.stderr}"
-    return Site(output, snapshot, list(build_data(map(StoredReview.read_back, reviews)).products))
+    return Site(output, snapshot, list(build_data(read_stored(snapshot)).products))
 
 
 @pytest.fixture(scope="session")

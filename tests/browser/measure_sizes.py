@@ -29,15 +29,13 @@ def main() -> None:
         root = Path(sys.argv[1])
     else:
         from review_feed.settings import load_settings
-        from review_feed.site.data import build_data
         from review_feed.site.widgets import write_widgets
-        from review_feed.store import StoredReview
-        from test_widget_files import five_reviews
+        from test_widget_files import data_of, five_reviews
 
         root = Path(tempfile.mkdtemp())
         write_widgets(
             root,
-            build_data(map(StoredReview.read_back, five_reviews())),
+            data_of(five_reviews()),
             load_settings({}, {}),
             siteurl="https://reviews.example.com",
             brand_name="Maison Lumière",

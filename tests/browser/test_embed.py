@@ -7,7 +7,7 @@ from html import escape
 from pathlib import Path
 
 import pytest
-from browser_harness import HOSTILE_REF, axe_violations, cls, dump, serve, settle
+from browser_harness import FILLED, HOSTILE_REF, axe_violations, cls, dump, serve, settle
 from review_feed.settings import load_settings
 from review_feed.site.slugs import product_slug
 from review_feed.site.widgets import (
@@ -18,8 +18,6 @@ from review_feed.site.widgets import (
     write_widgets,
 )
 
-# the filled stars' width: the ::after of the one stars element
-FILLED = "e => parseFloat(getComputedStyle(e, '::after').width)"
 SETTINGS = load_settings({}, {})
 
 

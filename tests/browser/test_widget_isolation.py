@@ -9,13 +9,10 @@ with the loader in the <head> and a bare placeholder.
 from __future__ import annotations
 
 import pytest
-from browser_harness import cls, dump, settle
+from browser_harness import FILLED, cls, dump, settle
 from review_feed.settings import load_settings
 from review_feed.site.slugs import product_slug
 from review_feed.site.widgets import STYLESHEET_NAME, WIDGET_HEIGHT, embed_snippets
-
-# the filled stars' width: the ::after of the one stars element
-FILLED = "e => parseFloat(getComputedStyle(e, '::after').width)"
 
 SETTINGS = load_settings({}, {})
 REF = "TEA-GREEN-50"  # five reviews in the demo snapshot

@@ -37,7 +37,8 @@ def test_full_load_equals_the_rows_applied_in_runs(tmp_path):
     src = tmp_path / "src"
     write_csv(src / NAME, _rows(6000))
     layout = Layout(max_file_bytes=60_000, index_max=1_000)  # day files and a split index
-    settings = load_settings({}, {}, {"source": str(src), "snapshot": str(tmp_path / "full")})
+    flags = {"source": str(src), "snapshot": str(tmp_path / "full"), "cache": str(tmp_path / "c")}
+    settings = load_settings({}, {}, flags)
     report = sync.run_sync(settings, layout=layout)
     assert report.exit_code == 0
 

@@ -15,9 +15,10 @@ from sitebuild import LD_JSON, REPO, Built
 
 def test_demo_builds_and_matches_the_committed_snapshot(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("REVIEW_FEED_")}
-    env["REVIEW_FEED_CACHE"] = str(tmp_path.with_name(tmp_path.name + "-cache"))  # not the repo's
+    env["REVIEW_FEED_CACHE"] = str(tmp_path / "cache")  # not the repository's
+    out = tmp_path / "output"
     proc = subprocess.run(
-        [sys.executable, "-m", "pelican", "content", "-s", "pelicanconf.py", "-o", str(tmp_path)],
+        [sys.executable, "-m", "pelican", "content", "-s", "pelicanconf.py", "-o", str(out)],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -25,7 +26,7 @@ def test_demo_builds_and_matches_the_committed_snapshot(tmp_path):
         timeout=120,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    built = Built(tmp_path)
+    built = Built(out)
     data = build_data(read_stored(REPO / "data" / "reviews"))
     assert data.brand, "the committed demo snapshot has brand reviews"
     agg = data.brand_aggregate
@@ -33,7 +34,7 @@ def test_demo_builds_and_matches_the_committed_snapshot(tmp_path):
     assert summary == f"{agg.average_text} out of 5, {agg.count} reviews"
     # every content page that declares a product shows it, with its JSON-LD
     declared = 0
-    for page in sorted((tmp_path / "teas").rglob("index.html")):
+    for page in sorted((out / "teas").rglob("index.html")):
         html = page.read_text("utf-8")
         docs = [json.loads(b) for b in LD_JSON.findall(html)]
         if not docs:
@@ -48,7 +49,7 @@ def test_demo_builds_and_matches_the_committed_snapshot(tmp_path):
     # every product of the snapshot has its page, and every JSON-LD block on the site parses
     for ref in data.products:
         assert built.path(f"reviews/products/{product_slug(ref)}/").exists(), ref
-    for path in tmp_path.rglob("*.html"):
+    for path in out.rglob("*.html"):
         for block in LD_JSON.findall(path.read_text("utf-8")):
             json.loads(block)
     # the review pages' stylesheet: linked once on a review page (from its content),

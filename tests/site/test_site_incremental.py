@@ -492,8 +492,8 @@ def test_a_new_archive_page_when_the_main_page_would_reach_two_pages(
     after = inc.stats()
     assert shown(inc, tea_d(3)) == ["129", "128", "127", "126"]
     assert shown(inc, tea_d(0)) == ["303", "302", "301", "300"]
-    assert after[tea_d(1)] == before[tea_d(1)]  # page 2 now links to page 3: rewritten
-    assert after[tea_d(2)] != before[tea_d(2)]
+    assert after[tea_d(1)] == before[tea_d(1)]
+    assert after[tea_d(2)] != before[tea_d(2)]  # page 2 now links to page 3: rewritten
 
 
 def test_an_update_of_an_old_review_rewrites_only_its_archive_page(

@@ -119,10 +119,12 @@ def theme_site(
 @pytest.fixture(scope="session")
 def lumiere_site(tmp_path_factory: pytest.TempPathFactory, sample_snapshot: Path) -> Path:
     """The repository's own demo shop (our theme calls review_feed_for itself) on the sample."""
-    out = tmp_path_factory.mktemp("lumiere") / "output"
+    base = tmp_path_factory.mktemp("lumiere")
+    out = base / "output"
     cmd = [sys.executable, "-m", "pelican", "content", "-s", "pelicanconf.py", "-o", str(out)]
     env = {k: v for k, v in os.environ.items() if not k.startswith("REVIEW_FEED_")}
     env |= {"REVIEW_FEED_SNAPSHOT": str(sample_snapshot), "REVIEW_FEED_SYNC": "false"}
+    env["REVIEW_FEED_CACHE"] = str(base / "cache")  # not the repository's
     done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     return out

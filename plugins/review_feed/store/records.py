@@ -176,17 +176,6 @@ class StoredReview(NamedTuple):
     def review(self) -> Review:
         return to_review(self.kind, self.website_id, orjson.loads(self.line))
 
-    @classmethod
-    def read_back(cls, review: Review) -> tuple[dict[str, Any], StoredReview]:
-        """A review as `read_stored` yields it: its record read back from its line, and
-        its line."""
-        line = review_line(review, keep_order_ref=True)
-        rec = orjson.loads(line)
-        what = problem(rec)
-        if what is not None:
-            raise StoreError(f"review {review.id}: {what}")
-        return rec, cls(review.kind, review.website_id, line)
-
 
 def to_review(kind: str, website_id: str, rec: dict[str, Any]) -> Review:
     return Review.from_record(rec, kind=kind, website_id=website_id)
