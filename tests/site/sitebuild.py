@@ -14,6 +14,11 @@ from review_feed.model import Reply, Review
 
 REPO = Path(__file__).resolve().parents[2]
 LD_JSON = re.compile(r'<script type="application/ld\+json">(.*?)</script>', re.S)
+# A review list's items; in each, the review's "when" line and its text (its parts
+# have no class: the stylesheet, and these paths, find them by position).
+REVIEWS = "//ul[@class='rfp-reviews']/li"
+REVIEW_WHEN = REVIEWS + "/div/p[1]"
+REVIEW_TEXT = REVIEWS + "/div/p[2]"
 
 
 # Pelican's own feeds and content caches off: a test build writes only what it checks.

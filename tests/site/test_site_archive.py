@@ -7,7 +7,7 @@ from __future__ import annotations
 import posixpath
 
 from review_feed.site.slugs import product_slug
-from sitebuild import product_review, site_review
+from sitebuild import REVIEW_TEXT, REVIEWS, product_review, site_review
 
 REF = "SKU-7"
 SLUG = product_slug(REF)
@@ -25,7 +25,7 @@ def product(n: int) -> list:
 
 
 def numbers(tree) -> list[int]:
-    texts = tree.xpath('//ul[@class="rfp-reviews"]/li/div/p[2]/text()')
+    texts = tree.xpath(REVIEW_TEXT + "/text()")
     return [int(t.rsplit(" ", 1)[1]) for t in texts]
 
 
@@ -103,8 +103,8 @@ def test_the_archive_links_resolve_and_walk_the_whole_list(build_site):
 
 def test_the_brand_list_has_archive_pages_too(build_site):
     built = build_site([site_review(i, 5 - i % 3) for i in range(9)], REVIEW_FEED_PAGE_SIZE=4)
-    assert len(built.tree("reviews/").xpath('//ul[@class="rfp-reviews"]/li')) == 5
+    assert len(built.tree("reviews/").xpath(REVIEWS)) == 5
     page1 = built.tree("reviews/page/1/")
-    assert len(page1.xpath('//ul[@class="rfp-reviews"]/li')) == 4
+    assert len(page1.xpath(REVIEWS)) == 4
     assert not page1.xpath("//section[@class='rfp-summary']")
     assert page1.xpath("string(//title)").startswith("Customer reviews of Test Tea Shop, page 1")

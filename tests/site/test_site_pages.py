@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from review_feed.site.data import star_bucket
 from review_feed.site.slugs import product_slug
-from sitebuild import product_review, replies, site_review
+from sitebuild import REVIEW_TEXT, REVIEWS, product_review, replies, site_review
 
 # 23 brand reviews: ratings cycle 5,4,5,3,1,... so every level but 2 is present.
 RATINGS = [5, 4, 5, 3, 1, 5, 4, 4.5, 5, 3]
@@ -15,7 +15,7 @@ def brand_reviews(n: int = 23):
 
 
 def texts(tree) -> list[str]:
-    return [p.text_content() for p in tree.xpath('//ul[@class="rfp-reviews"]/li/div/p[2]')]
+    return [p.text_content() for p in tree.xpath(REVIEW_TEXT)]
 
 
 def test_brand_page_numbers_pagination_and_filters(build_site):
@@ -71,7 +71,7 @@ def test_review_details_order_date_and_replies_in_order(build_site):
     )
     built = build_site([r])
     tree = built.tree("reviews/")
-    item = tree.xpath('//ul[@class="rfp-reviews"]/li')[0]
+    item = tree.xpath(REVIEWS)[0]
     assert item.xpath("string(.//h3)") == "Author1 B."
     when = " ".join(item.xpath("string(./div/p[1])").split())
     assert when == "October 3, 2026, following an order of October 1, 2026"
@@ -257,7 +257,7 @@ def test_a_list_on_one_page_filters_in_the_page(build_site):
     assert links == [f"#rfp-stars-{k}" for k in present]
     targets = tree.xpath("//span[@class='rfp-target']/@id")
     assert ["#" + t for t in targets] == links and links
-    levels = tree.xpath("//ul[@class='rfp-reviews']/li/@data-stars")
+    levels = tree.xpath(REVIEWS + "/@data-stars")
     assert sorted(levels) == sorted(str(star_bucket(r.rating)) for r in reviews)
     assert tree.xpath("//a[contains(@class,'rfp-unfilter')]/@href") == ["#rfp-list-h"]
 
