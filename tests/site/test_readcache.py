@@ -100,8 +100,13 @@ def reader(tmp_path: Path) -> Reader:
     return r
 
 
-def edit(change: Callable[[list[Review]], list[Review]]) -> list[Review]:
-    return change(catalogue())
+def appended(data: bytes, line: bytes) -> bytes:
+    """A review file's bytes with one more record line at its end."""
+    return data[:-3] + b",\n" + line + b"\n]\n"
+
+
+def append_line(path: Path, line: bytes) -> None:
+    path.write_bytes(appended(path.read_bytes(), line))
 
 
 NIGHTS: dict[str, Callable[[list[Review]], list[Review]]] = {
@@ -126,13 +131,13 @@ NIGHTS: dict[str, Callable[[list[Review]], list[Review]]] = {
 
 @pytest.mark.parametrize("night", list(NIGHTS))
 def test_a_night_read_from_the_cache_is_the_whole_snapshot_read(reader: Reader, night: str) -> None:
-    touched = reader.write(edit(NIGHTS[night]))
+    touched = reader.write(NIGHTS[night](catalogue()))
     assert reader.check() == touched  # the files the night touched, no more
     assert reader.check() == 0
 
 
 def test_only_the_products_a_night_changed_are_read(reader: Reader) -> None:
-    reader.write(edit(NIGHTS["an update"]))  # P007: TEA-C, in the September file
+    reader.write(NIGHTS["an update"](catalogue()))  # P007: TEA-C, in the September file
     data, _changed = reader.read()
     read = {ref for ref, p in data.products.items() if p.stored is not None}
     assert read == {"TEA-C"}  # not the other products of that file
@@ -155,7 +160,7 @@ def test_a_review_a_crash_left_in_two_files(reader: Reader) -> None:
     copy = orjson.loads(line) | {"text": "The copy in the later file", "product_ref": "TEA-D"}
 
     def with_copy(rec: dict[str, Any]) -> bytes:
-        return original[:-3] + b",\n" + orjson.dumps(rec, option=orjson.OPT_SORT_KEYS) + b"\n]\n"
+        return appended(original, orjson.dumps(rec, option=orjson.OPT_SORT_KEYS))
 
     newer.write_bytes(with_copy(copy))
     assert reader.check() == 1
@@ -225,7 +230,7 @@ def test_lines_a_forged_cache_vouches_for_are_still_checked(reader: Reader) -> N
         data.products[ref].reviews  # noqa: B018 -- reads its lines
     # the product read again because another of its reviews changed: the same line
     other = reader.file("product/w1/reviews/2026-07.json")
-    (line,) = [x for x in other.read_bytes().split(b"\n") if f'"{ref}"'.encode() in x][:1]
+    line = next(x for x in other.read_bytes().split(b"\n") if f'"{ref}"'.encode() in x)
     other.write_bytes(other.read_bytes().replace(line, line.replace(b'"text":"', b'"text":"!')))
     with pytest.raises(StoreError, match=r"2026-08\.json, line 2: field rating"):
         reader.read()
@@ -254,7 +259,7 @@ nights = st.lists(
 
 
 def apply_night(
-    reader: Reader, reviews: dict[str, Review], copies: dict[str, bytes], night: Night
+    reader: Reader, reviews: dict[str, Review], copies: dict[str, tuple[int, bytes]], night: Night
 ) -> None:
     """The night's actions on `reviews` (by id), written as a sync would; then the
     crash copies (`copies`: id -> line, kept from night to night until "uncopy")
@@ -275,7 +280,7 @@ def apply_night(
         elif what == "copy":
             rec = orjson.loads(review_line(r, keep_order_ref=True))
             rec |= {"text": f"Copy {v}", "product_ref": f"TEA-{'ABCDE'[v % 5]}"}
-            copies[rid] = f"{v}".encode() + b" " + orjson.dumps(rec, option=orjson.OPT_SORT_KEYS)
+            copies[rid] = (v, orjson.dumps(rec, option=orjson.OPT_SORT_KEYS))
         else:
             change = {
                 "text": {"text": f"Edited {v}"},
@@ -288,9 +293,8 @@ def apply_night(
     reader.write(sorted(reviews.values(), key=lambda r: r.id))
     files = [f.path for f in snapshot_files(reader.snapshot) if f.kind == "product"]
     for rid in sorted(copies):
-        v, line = copies[rid].split(b" ", 1)
-        path = files[int(v) % len(files)]
-        path.write_bytes(path.read_bytes()[:-3] + b",\n" + line + b"\n]\n")
+        v, line = copies[rid]
+        append_line(files[v % len(files)], line)
 
 
 @settings(
@@ -302,7 +306,7 @@ def test_any_nights_read_from_the_cache_are_the_whole_snapshot_read(
 ) -> None:
     reader = Reader(tmp_path_factory.mktemp("nights"))
     reviews = {r.id: r for r in catalogue() if r.kind == "product"}
-    copies: dict[str, bytes] = {}
+    copies: dict[str, tuple[int, bytes]] = {}
     reader.write(list(reviews.values()))
     reader.check()
     for night in nights:
