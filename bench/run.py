@@ -136,6 +136,14 @@ def _clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def _fresh_cache(work: Path, name: str) -> str:
+    """An empty REVIEW_FEED_CACHE folder for one build: it reads every snapshot line,
+    as a first build does, whatever ran before (and writes nothing in the repository)."""
+    folder = work / "caches" / name
+    shutil.rmtree(folder, ignore_errors=True)
+    return str(folder)
+
+
 def _review_feed_cmd() -> list[str]:
     exe = Path(PY).parent / "review-feed"
     if exe.exists():
@@ -367,7 +375,11 @@ def profile(a, work: Path, logs: Path, man: dict) -> dict:
     if settings is not None and want_build and (work / "snap-csv").exists():
         out = work / "profile-site"
         shutil.rmtree(out, ignore_errors=True)
-        env = _clean_env(REVIEW_FEED_SNAPSHOT=str(work / "snap-csv"), REVIEW_FEED_SYNC="false")
+        env = _clean_env(
+            REVIEW_FEED_SNAPSHOT=str(work / "snap-csv"),
+            REVIEW_FEED_SYNC="false",
+            REVIEW_FEED_CACHE=_fresh_cache(work, "profile"),
+        )
         content = str(settings.get("PATH") or "content")
         run("build", ["-m", "pelican", content, "-s", "pelicanconf.py", "-o", str(out)], REPO, env)
         shutil.rmtree(out, ignore_errors=True)
@@ -400,7 +412,11 @@ def build(a, work: Path, logs: Path) -> dict:
     base = [PY, "-m", "pelican", str(content), "-s", "pelicanconf.py", "-o"]
     print("- Pelican build: ours")
     b: dict = {}
-    env = _clean_env(REVIEW_FEED_SNAPSHOT=str(snap), REVIEW_FEED_SYNC="false")
+    env = _clean_env(
+        REVIEW_FEED_SNAPSHOT=str(snap),
+        REVIEW_FEED_SYNC="false",
+        REVIEW_FEED_CACHE=_fresh_cache(work, "build"),
+    )
     b["ours"] = measure("build-ours", [*base, str(out)], logs, cwd=REPO, env=env)
     from review_feed.settings import load_settings
 
@@ -429,7 +445,11 @@ def build(a, work: Path, logs: Path) -> dict:
         f"BENCH_FLOOR_PAGES={n}",
     ]
     print(f"- Pelican build: floor ({n:,} trivial pages)")
-    fenv = _clean_env(REVIEW_FEED_SNAPSHOT=str(empty), REVIEW_FEED_SYNC="false")
+    fenv = _clean_env(
+        REVIEW_FEED_SNAPSHOT=str(empty),
+        REVIEW_FEED_SYNC="false",
+        REVIEW_FEED_CACHE=_fresh_cache(work, "floor"),
+    )
     b["floor"] = measure("build-floor", [*base, str(fout), *extra], logs, cwd=REPO, env=fenv)
     fpages = sum(1 for _ in (fout / "floor").rglob("*.html")) if (fout / "floor").exists() else 0
     b["floor"]["pages"] = fpages

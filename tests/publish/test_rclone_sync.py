@@ -116,6 +116,7 @@ def apply_night(snapshot: Path, feed: Path) -> None:
     cmd = [sys.executable, "-m", "review_feed.cli", "sync", "--source", str(feed)]
     done = subprocess.run(
         [*cmd, "--snapshot", str(snapshot)],
+        cwd=feed.parent,  # its download cache there, not in the repository
         env=env,
         capture_output=True,
         text=True,
