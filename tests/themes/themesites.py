@@ -188,7 +188,10 @@ def sync_sample(dest: Path) -> Path:
     """The bundled sample feed applied to a fresh snapshot, with the `review-feed` command."""
     cmd = [sys.executable, "-m", "review_feed.cli", "sync", "-q"]
     cmd += ["--source", str(REPO / "sample-feed"), "--snapshot", str(dest)]
-    done = subprocess.run(cmd, env=clean_env(), capture_output=True, text=True, check=False)
+    # run beside the snapshot: its download cache there, not in the repository
+    done = subprocess.run(
+        cmd, cwd=dest.parent, env=clean_env(), capture_output=True, text=True, check=False
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return dest
 
