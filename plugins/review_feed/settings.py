@@ -146,6 +146,9 @@ class Settings:
     sync: bool = _setting(False, _bool, doc="sync before each Pelican build (nightly CI)")
     lang: str | None = _setting(None, _opt_str, doc="en or fr; default: Pelican's DEFAULT_LANG")
     page_size: int = _setting(20, _positive(_int), doc="reviews per archive page")
+    products_page_size: int = _setting(
+        200, _positive(_int), doc="products per page of the products index"
+    )
     widget_count: int = _setting(5, _non_negative(_int), doc="reviews a widget shows")
     brand_name: str | None = _setting(None, _opt_str, doc="default: Pelican's SITENAME")
     brand_aggregate_markup: bool = _setting(False, _bool, doc="emit brand aggregateRating JSON-LD")

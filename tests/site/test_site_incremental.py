@@ -541,3 +541,29 @@ def test_a_delete_that_shortens_the_archive_matches_a_full_build(
     assert_same(inc, scratch)
     assert not (inc.output / tea_d(2)).exists()
     assert shown(inc, tea_d(0)) == ["129", "128", "127", "126", "125", "124", "122"]
+
+
+def test_each_page_of_the_products_index_is_rewritten_only_when_its_rows_change(
+    sites: tuple[Site, Site],
+) -> None:
+    """Two products a page: TEA-A and TEA-B on the first, TEA-C and TEA-D on the second.
+    A count on one page rewrites that page alone; a catalogue that shrinks loses its
+    last page."""
+    inc, scratch = sites
+    small = {"REVIEW_FEED_PRODUCTS_PAGE_SIZE": 2}
+    first, second = "reviews/products/index.html", "reviews/products/page/2/index.html"
+    inc.build(night1(), **small)
+    before = inc.stats()
+    s2 = [*night1(), *new_d(1)]  # TEA-D's count changes
+    inc.build(s2, **small)
+    after = inc.stats()
+    assert after[first] == before[first] and after[second] != before[second]
+    s3 = [r for r in s2 if r.product_ref not in ("TEA-C", "TEA-D")]
+    inc.build(s3, **small)
+    scratch.build(s3, **small)
+    assert_same(inc, scratch)
+    assert not (inc.output / second).exists()
+    assert (
+        "index:2"
+        not in json.loads((inc.output / MANIFEST_NAME).read_text("utf-8"))["body"]["units"]
+    )

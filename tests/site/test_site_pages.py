@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import posixpath
+
 from review_feed.site.data import star_bucket
 from review_feed.site.slugs import product_slug
 from sitebuild import REVIEW_TEXT, REVIEWS, product_review, replies, site_review
@@ -144,6 +146,67 @@ def test_product_pages_and_index(build_site):
     assert sorted(hrefs) == sorted(
         f"../../reviews/products/{product_slug(ref)}/" for ref in ("SKU-100", "MATCHA-30")
     )
+    assert index.xpath("//*[@class='rfp-pagination']") == []  # one page: no way through
+    assert not built.path("reviews/products/page/2/").exists()
+
+
+INDEX_PAGES = ["reviews/products/", "reviews/products/page/2/", "reviews/products/page/3/"]
+
+
+def index_nav(tree) -> list[tuple[str, str | None]]:
+    """The index's page links as (text, target page or None when not a link)."""
+    items = tree.xpath("//*[@class='rfp-pagination']//li/*")
+    return [(i.text_content(), i.get("href")) for i in items]
+
+
+def test_a_long_products_index_is_cut_into_pages_by_name(build_site):
+    names = {"SKU-5": "elderflower", "SKU-1": "Banana", "SKU-2": "apple", "SKU-4": "Date"}
+    reviews = [
+        product_review(i, ref, 1 + i % 5, product_name=name)
+        for i, (ref, name) in enumerate(names.items())
+    ]
+    reviews.append(product_review(9, "cherry", 4))  # no name: its ref is its name
+    built = build_site(reviews, REVIEW_FEED_PRODUCTS_PAGE_SIZE=2)
+    trees = [built.tree(url) for url in INDEX_PAGES]
+    assert not built.path("reviews/products/page/4/").exists()
+    # by name, case ignored, two a page
+    assert [t.xpath("//table[@class='rfp-table']/tbody/tr/th/a/text()") for t in trees] == [
+        ["apple", "Banana"],
+        ["cherry", "Date"],
+        ["elderflower"],
+    ]
+    assert [t.xpath("string(//h1)") for t in trees] == [
+        "Product reviews",
+        "Product reviews, page 2",
+        "Product reviews, page 3",
+    ]
+    # the first page is "here" in the breadcrumb; the others link to it
+    up = "../../../../reviews/products/"  # page 1, from page N
+    assert trees[0].xpath("string(//*[@class='rfp-crumbs']//*[@aria-current='page'])") == (
+        "Product reviews"
+    )
+    assert trees[1].xpath("//*[@class='rfp-crumbs']//a/@href")[-1] == up
+    assert index_nav(trees[0]) == [
+        ("← Previous page", None),
+        ("1", None),
+        ("2", "../../reviews/products/page/2/"),
+        ("3", "../../reviews/products/page/3/"),
+        ("Next page →", "../../reviews/products/page/2/"),
+    ]
+    assert index_nav(trees[1]) == [
+        ("← Previous page", up),
+        ("1", up),
+        ("2", None),
+        ("3", f"{up}page/3/"),
+        ("Next page →", f"{up}page/3/"),
+    ]
+    assert index_nav(trees[2])[-1] == ("Next page →", None)
+    assert [
+        t.xpath("string(//*[@class='rfp-pagination']//*[@aria-current='page'])") for t in trees
+    ] == ["1", "2", "3"]
+    for url, tree in zip(INDEX_PAGES, trees, strict=True):  # every link leads to a page
+        for href in tree.xpath("//*[@class='rfp-pagination']//a/@href"):
+            assert built.path(posixpath.normpath(posixpath.join(url, href)) + "/").is_file()
 
 
 def test_the_notice_is_in_full_on_the_brand_page_and_linked_from_the_others(build_site):

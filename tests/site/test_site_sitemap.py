@@ -17,7 +17,8 @@ SITE = "https://shop.example"
 
 def reviews():
     brand = [site_review(i, [5, 4, 1][i % 3]) for i in range(7)]
-    return brand + [product_review(100 + i, "SKU-1", [5, 3][i % 2]) for i in range(5)]
+    products = [product_review(100 + i, "SKU-1", [5, 3][i % 2]) for i in range(5)]
+    return [*brand, *products, product_review(200, "SKU-2", 4)]
 
 
 def sitemap_urls(built) -> set[str]:
@@ -45,6 +46,7 @@ def test_no_noindex_page_in_the_sitemap(build_site, theme):
         RELATIVE_URLS=False,
         REVIEW_FEED_PAGE_SIZE=2,
         REVIEW_FEED_OLD_PATHS=True,
+        REVIEW_FEED_PRODUCTS_PAGE_SIZE=1,
         **extra,
     )
     urls = sitemap_urls(built)
@@ -53,7 +55,8 @@ def test_no_noindex_page_in_the_sitemap(build_site, theme):
     assert f"{SITE}/reviews/products/{legacy_slug('SKU-1')}/" in noindex  # redirects...
     assert urls & noindex == set()  # ...and none is listed
     assert not [u for u in urls if "/widgets/" in u or u.endswith((".css", ".json", ".js"))]
-    for url in ("reviews/", "reviews/page/2/", "reviews/products/", f"reviews/products/{slug}/"):
+    index = ("reviews/products/", "reviews/products/page/2/")  # a page a product
+    for url in ("reviews/", "reviews/page/2/", *index, f"reviews/products/{slug}/"):
         assert f"{SITE}/{url}" in urls
     assert f"{SITE}/teas/sencha/" in urls
 

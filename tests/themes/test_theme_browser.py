@@ -19,6 +19,7 @@ PAGES = {
     "brand": SETTINGS.brand_url,
     "product": SETTINGS.product_url.format(slug=product_slug(FIRST_REF)),
     "content": f"pages/{FIRST_SLUG}.html",
+    "products": f"{SETTINGS.products_url}page/2/",  # the index's last page, its way back
 }
 # Our stars, whatever their class: an image whose label reads the rating.
 STARS = '[role="img"][aria-label*="out of 5"]'

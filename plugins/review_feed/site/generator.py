@@ -22,6 +22,7 @@ from ..store import snapshot_files
 from ..store.jsonfile import no_cyclic_gc
 from . import jsonld
 from .assets import write_asset
+from .catalogue import index_pages
 from .data import ProductReviews, ReviewData
 from .i18n import Translator
 from .incremental import (
@@ -43,7 +44,7 @@ from .pages import review_page
 from .readcache import CACHE_FILE, read_snapshot
 from .slugs import product_slug
 from .templating import missing_blocks, page_layout, stylesheet
-from .units import IncrementalBuild, archive_name
+from .units import IncrementalBuild, archive_name, index_name
 from .view import Listing, ListingPage, ReviewFeed, review_feed
 from .widgets import check_widget_dir, widget_templates, write_widget, write_widget_assets
 
@@ -190,19 +191,7 @@ class ReviewFeedGenerator(Generator):
             whole = digest(*data, p.fingerprint)
             lists(f"product:{ref}", f":{ref}", whole, partial(view.listing, p), data, write)
             p.release()  # its Reviews, if this build rendered it
-        products = view.products.values()
-        index = [(p.ref, p.slug, p.name, field_values(p.aggregate)) for p in products]
-        write_index = partial(
-            self._write,
-            writer,
-            view.settings.products_save_as,
-            view.settings.products_url,
-            "review_feed/products",
-            layout,
-            title=view.t.text("products_title"),
-            summary=view.t.text("products_intro"),
-        )
-        unit("index", digest(index, view.content_urls), write_index)
+        self._index_units(build, writer, layout)
         unit("shared", "", partial(self._write_shared, writer, view, templates))
         removed = build.finish()
         log.info(
@@ -231,6 +220,28 @@ class ReviewFeedGenerator(Generator):
         if old_paths:
             written += write_old_product_paths(writer, view, self.context, ref)
         return written
+
+    def _index_units(self, build: IncrementalBuild, writer: Any, layout: str) -> None:
+        """One unit per page of the products index, fingerprinted from its rows and its
+        place: the whole index changes with any count, but each page is small."""
+        view = self.view
+        assert view is not None
+        declared = digest(view.content_urls)
+        for page in index_pages(view.products.values(), view.settings):
+            shown = [(p.ref, p.slug, p.name, field_values(p.aggregate)) for p in page.products]
+            key = digest(page.number, page.count, shown, declared)
+            write = partial(
+                self._write,
+                writer,
+                page.save_as,
+                page.url,
+                "review_feed/products",
+                layout,
+                title=page.title(view.t),
+                summary=view.t.text("products_intro"),
+                rf_index=page,
+            )
+            self._unit(build, index_name(page.number), key, write)
 
     def _main_key(self, listing: Listing) -> str:
         """What a list's main page and widget show: the aggregate, the newest reviews

@@ -32,6 +32,11 @@ def archive_name(suffix: str, number: int) -> str:
     return f"archive:{number}{suffix}"
 
 
+def index_name(number: int) -> str:
+    """The unit of page `number` of the products index: "index", then "index:N"."""
+    return "index" if number == 1 else f"index:{number}"
+
+
 @dataclass(slots=True)
 class Unit:
     fingerprint: str

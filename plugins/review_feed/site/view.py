@@ -282,17 +282,11 @@ class ReviewFeed:
         """Whose reviews a listing holds: the product's name or the brand's."""
         return listing.product.name if listing.product is not None else self.brand_name
 
-    def crumbs(
-        self, listing: Listing | None = None, page: ListingPage | None = None
-    ) -> list[tuple[str, str | None]]:
+    def crumbs(self, listing: Listing, page: ListingPage) -> list[tuple[str, str | None]]:
         """The breadcrumb trail after the site's home: (label, URL or None for "here").
-
-        No listing: the products index. A list is "here" only on its main page;
-        its archive pages link back to it.
-        """
-        here = page is None or page.main
-        if listing is None:
-            return [(self.t.text("product_reviews"), None)]
+        A list is "here" only on its main page; its archive pages link back to it.
+        (The products index has its own: `IndexPage.trail`.)"""
+        here = page.main
         if listing.product is None:
             return [(self.t.text("brand_reviews"), None if here else self.brand_url)]
         return [
