@@ -4,7 +4,9 @@ The chain reads in one direction: sources -> feed -> store -> site.
 Importing the package does not import Pelican; `register()` does.
 """
 
-__version__ = "0.1.0"
+from .version import __version__
+
+__all__ = ["__version__", "register"]
 
 
 def register() -> None:

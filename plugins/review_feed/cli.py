@@ -19,10 +19,10 @@ from typing import Any
 
 import orjson
 
-from . import __version__
 from .errors import ConfigError, ReviewFeedError
 from .settings import Settings, load_settings
 from .siteconf import read_pelicanconf
+from .version import __version__
 
 logger = logging.getLogger("review_feed.cli")
 

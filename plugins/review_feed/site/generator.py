@@ -17,14 +17,11 @@ from typing import Any
 from pelican.generators import Generator
 from pelican.utils import get_relative_path, path_to_url
 
-from ..errors import ReviewFeedError, StoreError
-from ..store import snapshot_files
-from ..store.jsonfile import no_cyclic_gc
+from ..errors import ReviewFeedError
 from . import jsonld
 from .assets import write_asset
 from .catalogue import index_pages
-from .data import ProductReviews, ReviewData
-from .i18n import Translator
+from .context import build_view, read_review_data
 from .incremental import (
     announce_kept,
     code_key,
@@ -36,16 +33,15 @@ from .incremental import (
     settings_key,
     templates_key,
 )
-from .inputs import declared_products, fail, site_settings, sync_failure
+from .inputs import fail, site_settings, sync_failure
 from .insert import insert_blocks
 from .legacy import old_path_refs, write_old_product_paths
 from .noindex import exclude_from_sitemap
 from .pages import review_page
-from .readcache import CACHE_FILE, read_snapshot
-from .slugs import product_slug
+from .readcache import CACHE_FILE
 from .templating import missing_blocks, page_layout, stylesheet
 from .units import IncrementalBuild, archive_name, index_name
-from .view import Listing, ListingPage, ReviewFeed, review_feed
+from .view import Listing, ListingPage, ReviewFeed
 from .widgets import check_widget_dir, widget_templates, write_widget, write_widget_assets
 
 log = logging.getLogger("review_feed.site.generator")
@@ -79,78 +75,19 @@ class ReviewFeedGenerator(Generator):
             if report.exit_code:
                 # Never publish a half-updated site silently: the build fails like the CLI.
                 raise fail(sync_failure(report))
-        data = self._read_snapshot(s.path(s.snapshot, base))
-        self.view = self._build_view(data)
-        self.context["review_feed"] = self.view
-        insert_blocks(self.view, self.context, self.settings, self.env)
-
-    def _read_snapshot(self, folder: Path) -> ReviewData:
-        if not folder.is_dir():
-            raise fail(
-                StoreError(
-                    f"snapshot folder {folder} not found: set "
-                    "REVIEW_FEED_SNAPSHOT (relative paths start at the folder pelican "
-                    "runs in) or run `review-feed sync` first"
-                )
-            )
-        ids = self.rf_settings.website_ids
-        try:
-            files = [f for f in snapshot_files(folder) if not ids or f.website_id in ids]
-            with no_cyclic_gc():  # a million lines kept, no cycles among them
-                data, changed = read_snapshot(files, self._read_cache_path())
-        except ReviewFeedError as exc:
-            raise fail(exc) from None
-        count = len(data.brand) + sum(p.aggregate.count for p in data.products.values())
-        log.info(
-            "[review-feed] %d reviews read from %s (%d of its %d files changed since the "
-            "last build)",
-            count,
-            folder,
-            changed,
-            len(files),
-        )
-        return data
-
-    def _read_cache_path(self) -> Path:
-        """Where the build keeps what it read of the snapshot (see `readcache.py`)."""
-        s = self.rf_settings
-        return s.path(s.cache, Path.cwd()) / CACHE_FILE
-
-    def _build_view(self, data: ReviewData) -> ReviewFeed:
-        s = self.rf_settings
-        t = Translator(self.rf_lang)
+        data = read_review_data(s.path(s.snapshot, base), s, s.path(s.cache, base) / CACHE_FILE)
         self.brand_fingerprint = data.brand_fingerprint
-        declared = declared_products(self.context)
-        slugs = {p.slug: ref for ref, p in data.products.items()}
-        for ref, (title, _url) in declared.items():
-            p = data.products.get(ref)
-            if p is None:  # a product page before its first review: an empty product
-                slug = product_slug(ref)
-                if slug in slugs:  # never merge two products; never stop the whole build
-                    log.warning(
-                        "[review-feed] product refs %r and %r map to the same path %s: "
-                        "the page of %r shows no reviews",
-                        slugs[slug],
-                        ref,
-                        slug,
-                        ref,
-                    )
-                    continue
-                slugs[slug] = ref
-                p = ProductReviews.empty(ref, slug)
-                data.products[ref] = p
-            if title:  # the site's own name wins over the feed's
-                p.name = title
-        brand_name = s.brand_name or str(self.settings.get("SITENAME") or "")
-        return review_feed(
+        self.view = build_view(
             data,
             s,
-            t,
-            brand_name=brand_name,
-            env=self.env,
-            content_urls={ref: url for ref, (_title, url) in declared.items()},
+            self.rf_lang,
+            self.context,
+            self.env,
+            sitename=str(self.settings.get("SITENAME") or ""),
             site_url=str(self.settings.get("SITEURL") or ""),
         )
+        self.context["review_feed"] = self.view
+        insert_blocks(self.view, self.context, self.settings, self.env)
 
     # --- output
     def generate_output(self, writer: Any) -> None:

@@ -38,8 +38,8 @@ from typing import Any
 
 from pelican import signals
 
-from .. import __version__
 from ..settings import Settings
+from ..version import __version__
 from .pages import review_page
 
 log = logging.getLogger("review_feed.site.incremental")
