@@ -9,6 +9,10 @@ from pathlib import Path
 
 PLUGINS = Path(__file__).resolve().parents[1] / "plugins"
 CHAIN = ["sources", "feed", "store", "site"]  # each may use the ones before it only
+FACES = {"cli", "nightly"}  # the commands: only the CLI imports one (it runs the nightly)
+# What runs the chain, from the outside: no layer uses it, but the site may run a
+# sync at build time (REVIEW_FEED_SYNC).
+RUNNERS = {"sync", "parallel", "staging", "report"}
 
 
 def modules() -> dict[str, Path]:
@@ -44,9 +48,27 @@ def graph() -> dict[str, set[str]]:
     return {name: {m for m, _ in imports(name, path, known)} for name, path in known.items()}
 
 
-def layer(name: str) -> int | None:
+def part(name: str) -> str:
+    """The package part a module belongs to: "store" for review_feed.store.files,
+    "sync" for review_feed.sync, "" for the package itself."""
     parts = name.split(".")
-    return CHAIN.index(parts[1]) if len(parts) > 1 and parts[1] in CHAIN else None
+    return parts[1] if len(parts) > 1 else ""
+
+
+def layer(name: str) -> int | None:
+    return CHAIN.index(part(name)) if part(name) in CHAIN else None
+
+
+def wrong_way(name: str, target: str) -> bool:
+    """An import against the direction the code reads in."""
+    here, there = layer(name), layer(target)
+    if here is not None and there is not None:
+        return there > here  # back up the chain
+    if part(target) in FACES:
+        return part(name) != "cli"
+    if part(target) in RUNNERS and here is not None:
+        return not (part(name) == "site" and part(target) == "sync")
+    return False
 
 
 def test_no_import_cycle() -> None:
@@ -62,7 +84,7 @@ def test_the_chain_reads_one_way() -> None:
         f"{name} imports {target}"
         for name, targets in graph().items()
         for target in targets
-        if layer(name) is not None and (layer(target) or -1) > layer(name)
+        if wrong_way(name, target)
     )
     assert back == []
 

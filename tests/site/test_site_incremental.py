@@ -556,6 +556,8 @@ def test_each_page_of_the_products_index_is_rewritten_only_when_its_rows_change(
     before = inc.stats()
     s2 = [*night1(), *new_d(1)]  # TEA-D's count changes
     inc.build(s2, **small)
+    scratch.build(s2, **small)
+    assert_same(inc, scratch)
     after = inc.stats()
     assert after[first] == before[first] and after[second] != before[second]
     s3 = [r for r in s2 if r.product_ref not in ("TEA-C", "TEA-D")]
@@ -563,7 +565,8 @@ def test_each_page_of_the_products_index_is_rewritten_only_when_its_rows_change(
     scratch.build(s3, **small)
     assert_same(inc, scratch)
     assert not (inc.output / second).exists()
-    assert (
-        "index:2"
-        not in json.loads((inc.output / MANIFEST_NAME).read_text("utf-8"))["body"]["units"]
-    )
+    units = json.loads((inc.output / MANIFEST_NAME).read_text("utf-8"))["body"]["units"]
+    assert "index" in units and "index:2" not in units
+    inc.build(s2, **small)  # and back to two pages
+    scratch.build(s2, **small)
+    assert_same(inc, scratch)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import posixpath
 
 from review_feed.site.data import star_bucket
@@ -148,6 +149,8 @@ def test_product_pages_and_index(build_site):
     )
     assert index.xpath("//*[@class='rfp-pagination']") == []  # one page: no way through
     assert not built.path("reviews/products/page/2/").exists()
+    # nothing where the links would be: the table, then the notice
+    assert '</tbody>\n  </table>\n  <div class="rfp-notice"' in built.html("reviews/products/")
 
 
 INDEX_PAGES = ["reviews/products/", "reviews/products/page/2/", "reviews/products/page/3/"]
@@ -207,6 +210,65 @@ def test_a_long_products_index_is_cut_into_pages_by_name(build_site):
     for url, tree in zip(INDEX_PAGES, trees, strict=True):  # every link leads to a page
         for href in tree.xpath("//*[@class='rfp-pagination']//a/@href"):
             assert built.path(posixpath.normpath(posixpath.join(url, href)) + "/").is_file()
+
+
+def test_the_index_in_french_sorts_accents_as_letters_and_shows_a_window_of_pages(build_site):
+    names = ["Zèbre", "eau", "Éclair", "Fève", "ébène", "Abricot", "Café", "Cèpe", "Dattes"]
+    reviews = [product_review(i, f"R{i}", 4, product_name=n) for i, n in enumerate(names)]
+    built = build_site(reviews, REVIEW_FEED_PRODUCTS_PAGE_SIZE=1, REVIEW_FEED_LANG="fr")
+    urls = ["reviews/products/", *(f"reviews/products/page/{k}/" for k in range(2, 10))]
+    rows = [built.tree(u).xpath("string(//table//th/a)") for u in urls]
+    assert rows == ["Abricot", "Café", "Cèpe", "Dattes", "eau", "ébène", "Éclair", "Fève", "Zèbre"]
+    middle = built.tree("reviews/products/page/5/")
+    assert [text for text, _href in index_nav(middle)] == [
+        "← Page précédente",
+        "1",
+        "…",
+        "3",
+        "4",
+        "5",
+        "6",
+        "7",
+        "…",
+        "9",
+        "Page suivante →",
+    ]
+    assert middle.xpath("string(//h1)") == "Avis sur nos produits, page 5"
+    label = middle.xpath("string(//*[@class='rfp-pagination']/@aria-label)")
+    assert label == "Pages de la liste des produits"
+
+
+# products.html as themes copied it before the index had pages
+OLD_PRODUCTS_HTML = """\
+{% import "review_feed/_macros.html" as rf_macros with context %}
+{% set rf = review_feed %}
+<div class="rfp rfp-products" lang="{{ rf.lang }}">
+  {{ rf_macros.crumbs(rf, rf.crumbs()) }}
+  <table class="rfp-table"><tbody>
+{%- for p in rf.products.values()|sort(attribute="name") %}
+<tr><th scope="row"><a href="{{ SITEURL }}/{{ rf.product_url(p) }}">{{ p.name }}</a></th></tr>
+{%- endfor %}
+  </tbody></table>
+</div>
+"""
+
+
+def test_a_themes_products_template_without_pages_gets_one_page(build_site, tmp_path, caplog):
+    overrides = tmp_path / "overrides"
+    (overrides / "review_feed").mkdir(parents=True)
+    (overrides / "review_feed" / "products.html").write_text(OLD_PRODUCTS_HTML, "utf-8")
+    reviews = [product_review(i, f"SKU-{i}", 4, product_name=f"Tea {i}") for i in range(3)]
+    with caplog.at_level(logging.WARNING, logger="review_feed"):
+        built = build_site(
+            reviews, REVIEW_FEED_PRODUCTS_PAGE_SIZE=2, THEME_TEMPLATES_OVERRIDES=[str(overrides)]
+        )
+    index = built.tree("reviews/products/")
+    assert index.xpath("//table//th/a/text()") == ["Tea 0", "Tea 1", "Tea 2"]
+    assert index.xpath("string(//*[@class='rfp-crumbs']//*[@aria-current='page'])") == (
+        "Product reviews"
+    )
+    assert not built.path("reviews/products/page/2/").exists()
+    assert "does not use rf_index" in caplog.text and "one page of 3 products" in caplog.text
 
 
 def test_the_notice_is_in_full_on_the_brand_page_and_linked_from_the_others(build_site):

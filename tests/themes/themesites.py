@@ -27,7 +27,6 @@ SITESUBTITLE = "Small-batch coffee <em>&amp;</em> tea"
 SUBTITLE_HTML = SITESUBTITLE
 FOOTER_LINK = '<a href="https://shop.example/about">Thés <b>&amp;</b> Co</a>'
 PAGE_SIZE = 3  # small, so some products (and the brand) have several pages and star filters
-# (and a product a page of the products index, so that it has a way through its pages)
 
 # Two product pages: a ref with several review pages, and a non-ASCII ref with one page.
 PRODUCTS = {
@@ -166,6 +165,7 @@ SITEMAP = {{"format": "xml"}}
 
 REVIEW_FEED_SNAPSHOT = "data/reviews"
 REVIEW_FEED_PAGE_SIZE = {PAGE_SIZE}
+# a product a page of the products index: its way through its pages, in the theme
 REVIEW_FEED_PRODUCTS_PAGE_SIZE = 1
 """
 

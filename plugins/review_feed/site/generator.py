@@ -20,7 +20,6 @@ from pelican.utils import get_relative_path, path_to_url
 from ..errors import ReviewFeedError
 from . import jsonld
 from .assets import write_asset
-from .catalogue import index_pages
 from .context import build_view, read_review_data
 from .incremental import (
     announce_kept,
@@ -38,8 +37,9 @@ from .insert import insert_blocks
 from .legacy import old_path_refs, write_old_product_paths
 from .noindex import exclude_from_sitemap
 from .pages import review_page
+from .products_index import index_pages
 from .readcache import CACHE_FILE
-from .templating import missing_blocks, page_layout, stylesheet
+from .templating import missing_blocks, page_layout, stylesheet, template_reads
 from .units import IncrementalBuild, archive_name, index_name
 from .view import Listing, ListingPage, ReviewFeed
 from .widgets import check_widget_dir, widget_templates, write_widget, write_widget_assets
@@ -160,13 +160,20 @@ class ReviewFeedGenerator(Generator):
 
     def _index_units(self, build: IncrementalBuild, writer: Any, layout: str) -> None:
         """One unit per page of the products index, fingerprinted from its rows and its
-        place: the whole index changes with any count, but each page is small."""
+        place. A theme's products.html that does not read `rf_index` (written before
+        the index had pages) lists every product: it gets one page."""
         view = self.view
         assert view is not None
-        declared = digest(view.content_urls)
-        for page in index_pages(view.products.values(), view.settings):
+        paged = template_reads(self.env, "review_feed/products.html", "rf_index")
+        if not paged and len(view.products) > view.settings.products_page_size:
+            log.warning(
+                "[review-feed] the theme's review_feed/products.html does not use rf_index "
+                "(the index's page): the products index stays one page of %d products",
+                len(view.products),
+            )
+        for page in index_pages(view.products.values(), view.settings, paged=paged):
             shown = [(p.ref, p.slug, p.name, field_values(p.aggregate)) for p in page.products]
-            key = digest(page.number, page.count, shown, declared)
+            key = digest(page.number, page.page_count, shown)
             write = partial(
                 self._write,
                 writer,

@@ -1,15 +1,15 @@
 """The incremental build: render only the units of the output whose inputs changed.
 
-The output is written a unit at a time (the brand, each product, the products
-index, the shared files). Each unit has a fingerprint: a hash of the build's
-key (plugin version, every template the build can see, the settings, the
-theme's layout as it draws the rest of the site) and of the unit's own data as
-rendered. The manifest `.review-feed-manifest.json`, at the top of the output
-folder, records per unit its fingerprint and the files it wrote (with their
-sizes). On the next build a unit whose fingerprint is unchanged and whose files
-are all there keeps its files: they are not rendered and not written. Files
-that no unit wrote any more (a product whose last review was deleted, a page
-fewer) are removed.
+The output is written a unit at a time (the brand, each product, each archive
+page, each page of the products index, the shared files). Each unit has a
+fingerprint: a hash of the build's key (plugin version, every template the
+build can see, the settings, the theme's layout as it draws the rest of the
+site) and of the unit's own data as rendered. The manifest
+`.review-feed-manifest.json`, at the top of the output folder, records per unit
+its fingerprint and the files it wrote (with their sizes). On the next build a
+unit whose fingerprint is unchanged and whose files are all there keeps its
+files: they are not rendered and not written. Files that no unit wrote any more
+(a product whose last review was deleted, a page fewer) are removed.
 
 The manifest arrives with the output folder, maybe from a CI cache: it is
 trusted for nothing. A missing, unreadable, malformed or altered one (it

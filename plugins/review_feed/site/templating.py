@@ -17,7 +17,7 @@ from importlib import resources
 from typing import Any
 
 import jinja2
-from jinja2 import nodes
+from jinja2 import meta, nodes
 
 PREFIX = "review_feed/"
 
@@ -130,3 +130,13 @@ def missing_blocks(env: jinja2.Environment, layout: str) -> list[tuple[str, str]
     if blocks is None:
         return []
     return [(block, what) for block, what in THEME_BLOCKS[layout] if block not in blocks]
+
+
+def template_reads(env: jinja2.Environment, name: str, variable: str) -> bool:
+    """Whether template `name` (a theme's, when it overrides ours) reads `variable`
+    from its context; True when it cannot be read (it then fails the build itself)."""
+    try:
+        source = env.loader.get_source(env, name)[0] if env.loader else ""
+        return variable in meta.find_undeclared_variables(env.parse(source, name))
+    except jinja2.TemplateError:
+        return True

@@ -73,6 +73,20 @@ def check_locations(settings: Settings) -> None:
             )
 
 
+def page_window(
+    pages: Sequence[tuple[int, str]], current: int, around: int = 2
+) -> list[tuple[int, str] | None]:
+    """Page links to show: first, last and `around` each side of the current one;
+    None marks a gap. Keeps every page O(1) in size however long the list."""
+    shown: list[tuple[int, str] | None] = []
+    for n, url in pages:
+        if n in (1, len(pages)) or abs(n - current) <= around:
+            if shown and shown[-1] is not None and shown[-1][0] != n - 1:
+                shown.append(None)
+            shown.append((n, url))
+    return shown
+
+
 @dataclass(frozen=True, slots=True)
 class Level:
     """One row of the distribution: star level, count, share and the filtered list."""
@@ -168,9 +182,7 @@ class Listing:
         """The main page's links to the archive, newest first: the newest pages and the
         oldest, None marking a gap (O(1) in size however long the list)."""
         a = self.archive_count
-        shown = ReviewFeed.page_window(
-            [(k, self.archive_location(k)[0]) for k in range(1, a + 1)], a, around
-        )
+        shown = page_window([(k, self.archive_location(k)[0]) for k in range(1, a + 1)], a, around)
         return shown[::-1]
 
 
@@ -282,11 +294,19 @@ class ReviewFeed:
         """Whose reviews a listing holds: the product's name or the brand's."""
         return listing.product.name if listing.product is not None else self.brand_name
 
-    def crumbs(self, listing: Listing, page: ListingPage) -> list[tuple[str, str | None]]:
+    def crumbs(
+        self, listing: Listing | None = None, page: ListingPage | None = None
+    ) -> list[tuple[str, str | None]]:
         """The breadcrumb trail after the site's home: (label, URL or None for "here").
-        A list is "here" only on its main page; its archive pages link back to it.
-        (The products index has its own: `IndexPage.trail`.)"""
-        here = page.main
+
+        No listing: the products index's first page (each of its pages has its own
+        trail, `IndexPage.trail`; this one is for a theme's products.html written
+        before the index had pages). A list is "here" only on its main page; its
+        archive pages link back to it.
+        """
+        here = page is None or page.main
+        if listing is None:
+            return [(self.t.text("product_reviews"), None)]
         if listing.product is None:
             return [(self.t.text("brand_reviews"), None if here else self.brand_url)]
         return [
@@ -318,20 +338,6 @@ class ReviewFeed:
         if count == 1:
             return self.t.text("widget_all_one")
         return self.t.text("widget_all", n=self.t.integer(count))
-
-    @staticmethod
-    def page_window(
-        pages: Sequence[tuple[int, str]], current: int, around: int = 2
-    ) -> list[tuple[int, str] | None]:
-        """Page links to show: first, last and `around` each side of the current one;
-        None marks a gap. Keeps every page O(1) in size however long the list."""
-        shown: list[tuple[int, str] | None] = []
-        for n, url in pages:
-            if n in (1, len(pages)) or abs(n - current) <= around:
-                if shown and shown[-1] is not None and shown[-1][0] != n - 1:
-                    shown.append(None)
-                shown.append((n, url))
-        return shown
 
 
 def make_listing(
