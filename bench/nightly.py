@@ -1,7 +1,8 @@
 """Section 6 of the benchmark: the nightly publish build, cold and warm (bench/README.md).
 
-The site's real `pelican content -s publishconf.py` (DELETE_OUTPUT_DIRECTORY, as
-in CI), three times into one output folder, each a fresh process:
+The site's real `pelican content -s publishconf.py` (DELETE_OUTPUT_DIRECTORY,
+warnings only, as in CI; `ci_build.py` adds the plugin's INFO lines), three
+times into one output folder, each a fresh process:
 
 - cold: an empty folder and no read cache, the snapshot as it was before the night;
 - warm: yesterday's output and manifest and read cache, the snapshot after the night;
@@ -95,8 +96,9 @@ def nightly_build(
     # what the builds read of the snapshot (REVIEW_FEED_CACHE): none before the cold one
     read_cache = work / "build-cache"
     shutil.rmtree(read_cache, ignore_errors=True)
-    # -v: the build's INFO line counting the units it rendered and kept
-    cmd = [PY, "-m", "pelican", "content", "-s", "publishconf.py", "-v", "-o", str(out)]
+    # the build as CI runs it, with the plugin's INFO lines (its units and render time)
+    build = Path(__file__).with_name("ci_build.py")
+    cmd = [PY, str(build), "content", "-s", "publishconf.py", "-o", str(out)]
     res: dict = {}
     prev: dict = {}
     for name, snap in (("cold", before), ("warm", after), ("again", after)):

@@ -162,6 +162,9 @@ def test_small_run_has_every_section(small_run):
     # the builds' own time spent rendering: the warm build split in two against the cold
     assert 0 < n["cold"]["units"]["render_seconds"] < n["cold"]["seconds"]
     assert n["again"]["units"]["render_seconds"] == 0
+    # built as CI builds: the plugin's lines, not Pelican's line per file written
+    log = (out.parent / f"{out.stem}-logs" / "build-warm.out").read_text("utf-8")
+    assert "units:" in log and 'Writing "' not in log
     split = n["warm_render_vs_cold"] + n["warm_rest_vs_cold"]
     assert n["warm_render_vs_cold"] > 0
     assert split == pytest.approx(n["warm_vs_cold_seconds"], abs=2e-4)
