@@ -15,16 +15,18 @@ from ..store.jsonfile import no_cyclic_gc
 from .data import ProductReviews, ReviewData
 from .i18n import Translator
 from .inputs import declared_products, fail
-from .readcache import read_snapshot
+from .readcache import CACHE_FILE, read_snapshot
 from .slugs import product_slug
 from .view import ReviewFeed, review_feed
 
 log = logging.getLogger("review_feed.site.context")
 
 
-def read_review_data(folder: Path, settings: Settings, cache: Path) -> ReviewData:
-    """The snapshot's reviews (of REVIEW_FEED_WEBSITE_IDS), through the read cache at
-    `cache`; a missing folder or a broken file ends the build with one line."""
+def read_review_data(settings: Settings, base: Path) -> ReviewData:
+    """The snapshot's reviews (of REVIEW_FEED_WEBSITE_IDS), through the build's read
+    cache in REVIEW_FEED_CACHE (paths relative to `base`, the folder Pelican runs
+    in); a missing folder or a broken file ends the build with one line."""
+    folder = settings.path(settings.snapshot, base)
     if not folder.is_dir():
         raise fail(
             StoreError(
@@ -37,7 +39,7 @@ def read_review_data(folder: Path, settings: Settings, cache: Path) -> ReviewDat
     try:
         files = [f for f in snapshot_files(folder) if not ids or f.website_id in ids]
         with no_cyclic_gc():  # a million lines kept, no cycles among them
-            data, changed = read_snapshot(files, cache)
+            data, changed = read_snapshot(files, settings.path(settings.cache, base) / CACHE_FILE)
     except ReviewFeedError as exc:
         raise fail(exc) from None
     count = len(data.brand) + sum(p.aggregate.count for p in data.products.values())

@@ -38,7 +38,6 @@ from .legacy import old_path_refs, write_old_product_paths
 from .noindex import exclude_from_sitemap
 from .pages import review_page
 from .products_index import index_pages
-from .readcache import CACHE_FILE
 from .templating import missing_blocks, page_layout, stylesheet, template_reads
 from .units import IncrementalBuild, archive_name, index_name
 from .view import Listing, ListingPage, ReviewFeed
@@ -75,7 +74,7 @@ class ReviewFeedGenerator(Generator):
             if report.exit_code:
                 # Never publish a half-updated site silently: the build fails like the CLI.
                 raise fail(sync_failure(report))
-        data = read_review_data(s.path(s.snapshot, base), s, s.path(s.cache, base) / CACHE_FILE)
+        data = read_review_data(s, base)
         self.brand_fingerprint = data.brand_fingerprint
         self.view = build_view(
             data,

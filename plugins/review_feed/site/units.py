@@ -3,10 +3,10 @@ fingerprint covers and why the manifest is trusted for nothing).
 
 A unit is a part of the output rendered as one: the brand's or a product's main
 page and widget, one archive page of a list, one page of the products index,
-the shared files. A list's main unit heads a group: its own fingerprint covers what its
-main page and widget show, and the group's covers everything the list is
-rendered from, so a list the night left alone keeps its main page and all its
-archive pages at the cost of one fingerprint, without building its pages.
+the shared files. A list's main unit heads a group: its own fingerprint covers
+what its main page and widget show, and the group's covers everything the list
+is rendered from, so a list the night left alone keeps its main page and all
+its archive pages at the cost of one fingerprint, without building its pages.
 """
 
 from __future__ import annotations
